@@ -1,0 +1,71 @@
+"""The one result type every check returns, and what a check gets to look at."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    CONCERN = "concern"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    COULD_NOT_CHECK = "could_not_check"
+
+    @property
+    def severity(self) -> int:
+        """Higher is more serious; the report sorts findings by it."""
+        return {
+            Status.FAIL: 4,
+            Status.CONCERN: 3,
+            Status.COULD_NOT_CHECK: 2,
+            Status.PASS: 1,
+            Status.NOT_APPLICABLE: 0,
+        }[self]
+
+
+@dataclass
+class Evidence:
+    """One piece of proof a reviewer can look at.
+
+    `source` says what it rests on: "trace" (what ran), "static" (the code, not run),
+    "notebook" (markdown/outputs), "run" (the sandbox), "predictions", "file".
+    """
+
+    source: str
+    summary: str
+    cell: int | None = None          # 0-based index into the executed notebook's cells
+    lines: str | None = None         # the code or text lines that show it
+    data: dict[str, Any] = field(default_factory=dict)  # numbers, trace events (JSON-able)
+
+
+@dataclass
+class Finding:
+    check: str                       # module name of the check, e.g. "baseline"
+    title: str                       # e.g. "Baseline"
+    status: Status
+    explanation: str                 # one plain sentence
+    evidence: list[Evidence] = field(default_factory=list)
+    question: str | None = None      # for the debrief
+    details: dict[str, Any] = field(default_factory=dict)  # check-specific data (JSON-able)
+
+
+@dataclass
+class GradingContext:
+    """Everything the checks may read. Built by the grade pipeline; checks never write.
+
+    `exercise` is None in generic mode (a notebook not from a bundle);
+    `hidden_labels` is None unless the variant is known (bundle.json + secret).
+    """
+
+    submitted_notebook: Any                 # nbformat.NotebookNode as submitted (outputs kept)
+    executed_notebook: Any | None           # nbformat.NotebookNode after the clean run
+    run: Any | None                         # harness.sandbox.result.RunResult
+    trace: list[dict[str, Any]]             # events from the kernel hook (JSON lines)
+    submission_dir: Path                    # unpacked submission (read-only for checks)
+    predictions_path: Path | None           # predictions file the clean run wrote, if any
+    exercise: Any | None = None             # harness.exercise.Exercise
+    hidden_labels: Any | None = None        # pandas.DataFrame [id column, target column]
+    reference_scores: dict[str, Any] | None = None  # scores of baseline/reference on this variant

@@ -1,0 +1,3 @@
+from harness.cli import harness
+
+harness(prog_name="harness")

@@ -1,0 +1,131 @@
+"""Load and validate exercise definitions (exercises/<id>/exercise.json)."""
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.abc import Traversable
+from typing import Any
+
+import jsonschema
+
+from harness.errors import HarnessError
+from harness.sandbox.result import Limits
+
+
+@cache
+def exercise_schema() -> dict[str, Any]:
+    return json.loads(resources.files("harness.schemas").joinpath("exercise.schema.json").read_text())
+
+
+@dataclass(frozen=True)
+class Exercise:
+    spec: dict[str, Any]
+    folder: Traversable
+
+    @property
+    def id(self) -> str:
+        return self.spec["id"]
+
+    @property
+    def title(self) -> str:
+        return self.spec["title"]
+
+    @property
+    def version(self) -> str:
+        return self.spec["version"]
+
+    @property
+    def task_type(self) -> str:
+        return self.spec["task_type"]
+
+    @property
+    def id_column(self) -> str:
+        return self.spec["id_column"]
+
+    @property
+    def target_column(self) -> str:
+        return self.spec["target_column"]
+
+    @property
+    def notebook_name(self) -> str:
+        return self.spec.get("notebook", "notebook.ipynb")
+
+    @property
+    def predictions(self) -> dict[str, Any]:
+        return self.spec["predictions"]
+
+    @property
+    def primary_metric(self) -> str:
+        return self.spec["metrics"]["primary"]
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.spec["metrics"]["all"])
+
+    @property
+    def leak_columns(self) -> list[str]:
+        return list(self.spec["traps"].get("leak_columns", []))
+
+    @property
+    def time_column(self) -> str | None:
+        return self.spec["traps"].get("time_column")
+
+    @property
+    def writeup_hints(self) -> dict[str, Any]:
+        return self.spec.get("writeup", {})
+
+    def limits(self, **overrides: Any) -> Limits:
+        """Sandbox limits: exercise values over defaults, then non-None overrides."""
+        values = {**self.spec.get("sandbox", {}), **{k: v for k, v in overrides.items() if v is not None}}
+        return Limits(**values)
+
+    def file(self, name: str) -> Traversable:
+        return self.folder.joinpath(name)
+
+    def generate(self, seed: int) -> Any:
+        """Run the exercise's data generator; returns datasets.GeneratedData."""
+        module_name, func_name = self.spec["data"]["generator"].split(":")
+        return getattr(importlib.import_module(module_name), func_name)(seed=seed)
+
+
+def validate_spec(spec: Any, *, source: str) -> None:
+    errors = sorted(jsonschema.Draft202012Validator(exercise_schema()).iter_errors(spec), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise HarnessError(f"{source}: field '{where}' is invalid: {err.message}")
+
+
+def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    validate_spec(spec, source=source)
+    if spec["id"] != folder.name:
+        raise HarnessError(f"{source}: field 'id' is '{spec['id']}' but the folder is '{folder.name}'")
+    if spec["metrics"]["primary"] not in spec["metrics"]["all"]:
+        raise HarnessError(f"{source}: field 'metrics/primary' ({spec['metrics']['primary']}) is not in 'metrics/all'")
+    return Exercise(spec=spec, folder=folder)
+
+
+def _exercise_folders() -> dict[str, Traversable]:
+    root = resources.files("exercises")
+    return {p.name: p for p in root.iterdir() if p.is_dir() and p.joinpath("exercise.json").is_file()}
+
+
+def list_exercises() -> list[Exercise]:
+    return [load_exercise(name) for name in sorted(_exercise_folders())]
+
+
+def load_exercise(exercise_id: str) -> Exercise:
+    folders = _exercise_folders()
+    if exercise_id not in folders:
+        known = ", ".join(sorted(folders)) or "none"
+        raise HarnessError(f"unknown exercise '{exercise_id}' (known: {known})")
+    folder = folders[exercise_id]
+    return parse_exercise(folder.joinpath("exercise.json").read_text(), folder=folder,
+                          source=f"exercises/{exercise_id}/exercise.json")
