@@ -9,3 +9,7 @@ class HarnessError(Exception):
 
 class SandboxUnavailable(HarnessError):
     exit_code = 3
+
+
+class SubmissionRejected(HarnessError):
+    """The submission cannot be graded as given (broken zip, no notebook, ...); still gets a report."""
