@@ -1,0 +1,228 @@
+"""Score predictions on the host: metric functions and the predictions-file contract.
+
+Used by graders/score.py (the candidate's file) and by the grade pipeline (baseline/reference scores).
+Nothing here unpickles or executes candidate output: the file is read as text with a size cap.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from harness.errors import HarnessError
+
+MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024
+# How many offending ids/rows an error message names before it only counts the rest.
+_SHOW = 5
+# Probabilities become hard labels at this threshold for accuracy and F1.
+_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    higher_is_better: bool
+    func: Callable[[np.ndarray, np.ndarray], float]
+    label: str
+
+
+def _hard(y_score: np.ndarray) -> np.ndarray:
+    return (y_score >= _THRESHOLD).astype(int)
+
+
+def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    # Candidates legitimately predict exact 0/1; clip so one such row cannot make the loss infinite.
+    return float(skm.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("roc_auc", True, lambda y, p: float(skm.roc_auc_score(y, p)), "ROC AUC"),
+    Metric("average_precision", True, lambda y, p: float(skm.average_precision_score(y, p)), "average precision"),
+    Metric("brier", False, lambda y, p: float(skm.brier_score_loss(y, p)), "Brier score"),
+    Metric("log_loss", False, _log_loss, "log loss"),
+    Metric("accuracy", True, lambda y, p: float(skm.accuracy_score(y, _hard(p))), "accuracy"),
+    Metric("f1", True, lambda y, p: float(skm.f1_score(y, _hard(p), zero_division=0)), "F1"),
+    Metric("rmse", False, lambda y, p: float(skm.root_mean_squared_error(y, p)), "RMSE"),
+    Metric("mae", False, lambda y, p: float(skm.mean_absolute_error(y, p)), "MAE"),
+    Metric("r2", True, lambda y, p: float(skm.r2_score(y, p)), "R²"),
+    Metric("mape", False, lambda y, p: float(skm.mean_absolute_percentage_error(y, p)), "MAPE"),
+]}
+
+# Names candidates' code (and the trace) use for the same metrics.
+_ALIASES = {
+    "roc_auc_score": "roc_auc", "auc": "roc_auc", "rocauc": "roc_auc", "roc": "roc_auc",
+    "average_precision_score": "average_precision", "ap": "average_precision", "pr_auc": "average_precision",
+    "brier_score_loss": "brier", "brier_score": "brier",
+    "accuracy_score": "accuracy", "acc": "accuracy",
+    "f1_score": "f1",
+    "root_mean_squared_error": "rmse", "mean_absolute_error": "mae",
+    "r2_score": "r2", "mean_absolute_percentage_error": "mape",
+    "logloss": "log_loss", "cross_entropy": "log_loss",
+}
+
+
+def canonical_metric(name: str) -> str | None:
+    """Map a metric name as code spells it (roc_auc_score, 'AUC', ...) to a METRICS key, or None."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    return key if key in METRICS else None
+
+
+def higher_is_better(metric: str) -> bool:
+    return METRICS[metric].higher_is_better
+
+
+def compute_metrics(*, y_true: Iterable[Any], y_score: Iterable[Any], metrics: Iterable[str]) -> dict[str, float]:
+    """Every named metric of y_score against y_true; a metric undefined on this data is NaN."""
+    y = np.asarray(list(y_true), dtype=float)
+    p = np.asarray(list(y_score), dtype=float)
+    if y.shape != p.shape:
+        raise HarnessError(f"cannot score: {len(y)} labels but {len(p)} predictions")
+    out: dict[str, float] = {}
+    for name in metrics:
+        if name not in METRICS:
+            raise HarnessError(f"unknown metric '{name}' (known: {', '.join(METRICS)})")
+        try:
+            with warnings.catch_warnings():  # undefined cases become NaN below; no console noise
+                warnings.simplefilter("ignore")
+                out[name] = METRICS[name].func(y, p)
+        except ValueError:  # e.g. ROC AUC when the labels hold a single class
+            out[name] = math.nan
+    return out
+
+
+@dataclass(frozen=True)
+class PredictionsContract:
+    file: str
+    id_column: str
+    prediction_column: str
+    columns: tuple[str, ...]
+    min: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def from_exercise(cls, exercise: Any) -> PredictionsContract:
+        spec = exercise.predictions
+        columns = tuple(spec["columns"])
+        prediction = spec.get("prediction_column") or next(c for c in columns if c != exercise.id_column)
+        return cls(file=spec["file"], id_column=exercise.id_column, prediction_column=prediction,
+                   columns=columns, min=spec.get("min"), max=spec.get("max"))
+
+
+@dataclass
+class CheckedPredictions:
+    """Outcome of validating a predictions file. `frame` (id as str, prediction as float) only when valid."""
+
+    errors: list[str]
+    warnings: list[str] = field(default_factory=list)
+    rows: int = 0
+    frame: pd.DataFrame | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def _first(items: list[Any]) -> str:
+    shown = ", ".join(str(i) for i in items[:_SHOW])
+    return shown + (f" and {len(items) - _SHOW} more" if len(items) > _SHOW else "")
+
+
+def _read_csv(path: Path, *, max_bytes: int) -> pd.DataFrame:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise HarnessError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    if size == 0:
+        raise HarnessError(f"{path.name} is empty")
+    try:
+        # Everything as text: ids must keep leading zeros, and bad numbers are reported, not coerced silently.
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise HarnessError(f"{path.name} is not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
+
+
+def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids: Iterable[Any] | None,
+                      max_bytes: int = MAX_PREDICTIONS_BYTES) -> CheckedPredictions:
+    """Validate a predictions file against the contract; every problem is one precise message.
+
+    Row numbers in messages are CSV line numbers (the header is line 1), so a reviewer can open the file there.
+    `expected_ids` None skips the id-set checks (the test ids are unknown).
+    """
+    try:
+        raw = _read_csv(path, max_bytes=max_bytes)
+    except HarnessError as exc:
+        return CheckedPredictions(errors=[str(exc)])
+    raw.columns = [str(c).strip() for c in raw.columns]
+    result = CheckedPredictions(errors=[], rows=len(raw))
+    missing_cols = [c for c in (contract.id_column, contract.prediction_column) if c not in raw.columns]
+    if missing_cols:
+        result.errors.append(f"missing column(s) {', '.join(map(repr, missing_cols))}; "
+                             f"the file has {', '.join(map(repr, raw.columns))}")
+        return result
+    extra_cols = [c for c in raw.columns if c not in contract.columns]
+    if extra_cols:
+        result.warnings.append(f"extra column(s) ignored: {', '.join(map(repr, extra_cols))}")
+    if raw.empty:
+        result.errors.append(f"{path.name} has a header but no rows")
+        return result
+
+    ids = raw[contract.id_column].str.strip()
+    line_no = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
+    blank_ids = line_no[ids == ""].tolist()
+    if blank_ids:
+        result.errors.append(f"{len(blank_ids)} row(s) have no id (lines {_first(blank_ids)})")
+    counts = ids[ids != ""].value_counts()
+    repeated = counts[counts > 1]
+    if not repeated.empty:
+        result.errors.append(f"{len(repeated)} id(s) appear more than once: "
+                             + _first([f"{i} ({n} times)" for i, n in repeated.items()]))
+    if expected_ids is not None:
+        expected = [str(i).strip() for i in expected_ids]
+        expected_set, got_set = set(expected), set(ids[ids != ""])
+        missing = [i for i in expected if i not in got_set]
+        extra = [i for i in ids[ids != ""].drop_duplicates() if i not in expected_set]
+        if missing:
+            result.errors.append(f"{len(missing)} of {len(expected)} test id(s) have no prediction: {_first(missing)}")
+        if extra:
+            result.errors.append(f"{len(extra)} id(s) are not in the test set: {_first(extra)}")
+
+    text = raw[contract.prediction_column].str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0))
+    if bad.any():
+        shown = [f"line {n}: {v!r}" for n, v in zip(line_no[bad], text[bad])]
+        result.errors.append(f"{int(bad.sum())} prediction(s) in {contract.prediction_column!r} are not finite "
+                             f"numbers ({_first(shown)})")
+    out_of_range = pd.Series(False, index=raw.index)
+    if contract.min is not None:
+        out_of_range |= values < contract.min
+    if contract.max is not None:
+        out_of_range |= values > contract.max
+    if out_of_range.any():
+        shown = [f"line {n}: {v:g}" for n, v in zip(line_no[out_of_range], values[out_of_range])]
+        bounds = f"[{contract.min if contract.min is not None else '-inf'}, " \
+                 f"{contract.max if contract.max is not None else 'inf'}]"
+        result.errors.append(f"{int(out_of_range.sum())} prediction(s) outside {bounds}: {_first(shown)}")
+
+    if result.valid:
+        result.frame = pd.DataFrame({"id": ids.to_numpy(), "prediction": values.to_numpy(dtype=float)})
+    return result
+
+
+def score_predictions(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str, target_column: str,
+                      metrics: Iterable[str]) -> dict[str, float]:
+    """Score valid predictions against the hidden labels, matched by id."""
+    if checked.frame is None:
+        raise HarnessError("cannot score invalid predictions: " + "; ".join(checked.errors))
+    truth = pd.DataFrame({"id": labels[id_column].astype(str).str.strip(), "target": labels[target_column]})
+    joined = truth.merge(checked.frame, on="id", how="inner", validate="one_to_one")
+    if len(joined) != len(truth):
+        raise HarnessError(f"only {len(joined)} of {len(truth)} labelled ids have a prediction")
+    return compute_metrics(y_true=joined["target"], y_score=joined["prediction"], metrics=metrics)
