@@ -1,0 +1,109 @@
+"""report.html: one self-contained page (inline CSS, data-URI images, strict CSP, no script)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from graders.finding import Finding, Status
+from harness.report.model import Outcome, Report
+from harness.report.notebook_html import render_cells, render_markdown
+from harness.report.plots import cell_times_plot, curve_plot, score_plot
+
+REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
+              "base-uri 'none'; form-action 'none'")
+
+STATUS_LABELS = {
+    Status.FAIL: "fail", Status.CONCERN: "concern", Status.COULD_NOT_CHECK: "could not check",
+    Status.PASS: "pass", Status.NOT_APPLICABLE: "n/a",
+}
+VERDICT_LABELS = {
+    "completed": "Ran to the end", "cell_error": "Stopped on an error", "deadline": "Timed out",
+    "out_of_memory": "Out of memory", "kernel_died": "Kernel died", "not_run": "Not run",
+}
+_WRITEUP_CHECKS = ("writeup", "next_steps")
+
+
+@dataclass
+class HiddenCurves:
+    """Hidden labels and the candidate's scores, aligned; only for plotting, never written out."""
+
+    y_true: np.ndarray
+    y_score: np.ndarray
+
+
+@cache
+def template_environment() -> jinja2.Environment:
+    folder = resources.files("harness.report")
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text()),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.globals["status_label"] = lambda status: STATUS_LABELS[Status(status)]
+    return env
+
+
+def stylesheet() -> str:
+    return resources.files("harness.report").joinpath("report.css").read_text()
+
+
+def writeup_text(findings: list[Finding]) -> str | None:
+    for finding in findings:
+        text = finding.details.get("text")
+        if finding.check in _WRITEUP_CHECKS and isinstance(text, str) and text.strip():
+            return text
+    return None
+
+
+def _score_rows(report: Report) -> list[tuple[str, str, bool]]:
+    scores, metric = report.scores, report.scores.primary_metric
+    if metric is None:
+        return []
+    rows = [
+        ("Candidate, hidden test", (scores.hidden or {}).get(metric), True),
+        ("Baseline", (scores.baseline or {}).get(metric), False),
+        ("Reference solution", (scores.reference or {}).get(metric), False),
+        ("Candidate's own claim", scores.claimed_primary, False),
+    ]
+    return [(label, "—" if value is None else f"{value:.3f}", main) for label, value, main in rows]
+
+
+def _headline(report: Report) -> str:
+    if report.outcome is not Outcome.GRADED:
+        return report.message
+    counts = {s: sum(f.status is s for f in report.findings) for s in Status}
+    parts = [f"{counts[s]} {STATUS_LABELS[s]}" for s in (Status.FAIL, Status.CONCERN, Status.COULD_NOT_CHECK,
+                                                          Status.PASS) if counts[s]]
+    return "Checks: " + ", ".join(parts) if parts else "No checks ran."
+
+
+def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCurves | None) -> str:
+    if report.outcome is Outcome.GRADED:
+        verdict_class, verdict_label = report.run.verdict, VERDICT_LABELS.get(report.run.verdict, report.run.verdict)
+    else:
+        verdict_class = report.outcome.value
+        verdict_label = "Rejected" if report.outcome is Outcome.REJECTED else "Internal error"
+    exercise = report.exercise.title if report.exercise else "Notebook review (no exercise)"
+    writeup = writeup_text(report.findings)
+    return template_environment().get_template("report.html.j2").render(
+        r=report,
+        title=f"Take-home report: {exercise}",
+        csp=REPORT_CSP,
+        css=stylesheet(),
+        verdict_class=verdict_class,
+        verdict_label=verdict_label,
+        headline=_headline(report),
+        findings=report.sorted_findings(),
+        score_rows=_score_rows(report),
+        plots={
+            "score": score_plot(report.scores),
+            "curves": curve_plot(curves.y_true, curves.y_score) if curves is not None else None,
+            "cells": cell_times_plot(report.run.cell_seconds),
+        },
+        writeup=render_markdown(writeup) if writeup else None,
+        cells=render_cells(notebook, report.run.cell_seconds, report.run.failed_cell) if notebook else [],
+    )

@@ -1,0 +1,90 @@
+"""Report plots as PNG data URIs. Uses matplotlib's object API (no pyplot state), so batch workers are safe."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from harness.report.model import Scores
+
+_INK, _MUTED, _ACCENT, _WARN = "#1f2933", "#9aa5b1", "#2563eb", "#d97706"
+
+
+def _data_uri(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _style(ax) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(colors=_INK, labelsize=9)
+
+
+def score_plot(scores: Scores) -> str | None:
+    """Primary metric: candidate's hidden score and claim next to the exercise's baseline and reference."""
+    metric = scores.primary_metric
+    if metric is None:
+        return None
+    bars = [(label, values.get(metric), colour) for label, values, colour in (
+        ("baseline", scores.baseline or {}, _MUTED),
+        ("reference", scores.reference or {}, _INK),
+        ("candidate (hidden test)", scores.hidden or {}, _ACCENT),
+    )]
+    bars.append(("candidate's claim", scores.claimed_primary, _WARN))
+    bars = [(label, value, colour) for label, value, colour in bars if value is not None]
+    if not bars:
+        return None
+    fig = Figure(figsize=(6.4, 0.45 * len(bars) + 0.9))
+    ax = fig.subplots()
+    labels, values, colours = zip(*bars)
+    positions = np.arange(len(bars))[::-1]
+    ax.barh(positions, values, color=colours, height=0.6)
+    ax.set_yticks(positions, labels)
+    for y, value in zip(positions, values):
+        ax.text(value, y, f" {value:.3f}", va="center", fontsize=9, color=_INK)
+    low = min(values)
+    ax.set_xlim(min(0.5, low - 0.05) if metric == "roc_auc" else min(0, low), max(values) * 1.12 or 1)
+    ax.set_xlabel(metric)
+    ax.set_title(f"{metric}: candidate vs. baseline and reference", fontsize=10, loc="left")
+    _style(ax)
+    return _data_uri(fig)
+
+
+def curve_plot(y_true: np.ndarray, y_score: np.ndarray) -> str | None:
+    """ROC and precision-recall on the hidden test (binary classification only)."""
+    if len(np.unique(y_true)) != 2:
+        return None
+    fig = Figure(figsize=(8.4, 3.6))
+    roc_ax, pr_ax = fig.subplots(1, 2)
+    fpr, tpr, _ = roc_curve(y_true, y_score)
+    roc_ax.plot(fpr, tpr, color=_ACCENT)
+    roc_ax.plot([0, 1], [0, 1], color=_MUTED, linestyle="--", linewidth=1)
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (hidden test)")
+    precision, recall, _ = precision_recall_curve(y_true, y_score)
+    pr_ax.plot(recall, precision, color=_ACCENT)
+    pr_ax.axhline(float(np.mean(y_true == np.max(y_true))), color=_MUTED, linestyle="--", linewidth=1)
+    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (hidden test)", ylim=(0, 1.02))
+    for ax in (roc_ax, pr_ax):
+        ax.title.set_fontsize(10)
+        _style(ax)
+    fig.tight_layout()
+    return _data_uri(fig)
+
+
+def cell_times_plot(cell_seconds: list[float | None]) -> str | None:
+    timed = [(i, s) for i, s in enumerate(cell_seconds) if s is not None]
+    if not timed:
+        return None
+    fig = Figure(figsize=(8.4, 2.4))
+    ax = fig.subplots()
+    index, seconds = zip(*timed)
+    ax.bar(index, seconds, color=_ACCENT, width=0.7)
+    ax.set(xlabel="cell", ylabel="seconds", title="Run time per cell")
+    ax.title.set_fontsize(10)
+    _style(ax)
+    return _data_uri(fig)
