@@ -1,0 +1,144 @@
+"""`harness bundle`: one zip with everything a candidate needs, and nothing the grader keeps."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import string
+import zipfile
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from harness.bundle_registry import BundleInfo, record_bundle
+from harness.errors import HarnessError
+from harness.exercise import Exercise, load_exercise
+from harness.materialize import data_files
+from harness.variants import load_secret, variant_seed
+
+LOCK_FILE = "requirements.lock"
+INSTRUCTIONS = "README.md"
+STARTER = "starter.ipynb"
+
+
+def sandbox_lock() -> bytes:
+    """The sandbox's pinned requirements, so candidates work with the versions they are graded with."""
+    lock = resources.files("harness.sandbox").joinpath(LOCK_FILE)
+    if not lock.is_file():
+        raise HarnessError(f"harness/sandbox/{LOCK_FILE} is missing: the sandbox's pinned requirements are "
+                           "needed for the bundle's requirements.txt")
+    return lock.read_bytes()
+
+
+def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
+    source = exercise.file(INSTRUCTIONS)
+    if not source.is_file():
+        raise HarnessError(f"exercises/{exercise.id}/{INSTRUCTIONS} is missing")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    try:
+        text = env.from_string(source.read_text(encoding="utf-8")).render(
+            candidate=candidate, exercise=exercise.spec, time_box_hours=exercise.spec["time_box_hours"])
+    except jinja2.TemplateError as exc:
+        raise HarnessError(f"exercises/{exercise.id}/{INSTRUCTIONS}: {exc}") from None
+    return text.encode("utf-8")
+
+
+def render_submission_script(exercise: Exercise) -> bytes:
+    predictions = exercise.predictions
+    contract = {
+        "notebook": exercise.notebook_name,
+        "predictions_file": predictions["file"],
+        "columns": predictions["columns"],
+        "id_column": exercise.id_column,
+        "prediction_column": predictions.get("prediction_column", predictions["columns"][-1]),
+        "min": predictions.get("min", float("-inf")),
+        "max": predictions.get("max", float("inf")),
+        "train_file": exercise.spec["data"]["train_file"],
+        "test_file": exercise.spec["data"]["test_file"],
+    }
+    template = resources.files("harness.templates").joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")
+    return string.Template(template).substitute(contract=json.dumps(contract)).encode("utf-8")
+
+
+def _starter_notebook(exercise: Exercise) -> bytes:
+    source = exercise.file(STARTER)
+    if not source.is_file():
+        raise HarnessError(f"exercises/{exercise.id}/{STARTER} is missing")
+    return source.read_bytes()
+
+
+def bundle_manifest(*, exercise: Exercise, bundle_id: str, created_at: str, files: dict[str, bytes]) -> bytes:
+    """bundle.json: identifies the variant only through bundle_id (the seed needs the grader's secret)."""
+    manifest = {
+        "exercise": exercise.id,
+        "exercise_version": exercise.version,
+        "bundle_id": bundle_id,
+        "created_at": created_at,
+        "files": {path: hashlib.sha256(content).hexdigest() for path, content in sorted(files.items())},
+    }
+    return (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "candidate"
+
+
+def _write_zip(path: Path, *, folder: str, files: dict[str, bytes], when: datetime) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for relative, content in files.items():
+                entry = zipfile.ZipInfo(f"{folder}/{relative}", date_time=when.timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = (0o755 if relative.endswith(".py") else 0o644) << 16
+                archive.writestr(entry, content)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise HarnessError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _prepare_out_dir(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(f"cannot use output folder {out_dir}: {exc.strerror}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise HarnessError(f"cannot use output folder {out_dir}: not writable")
+    return out_dir
+
+
+def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleInfo:
+    """Write <out_dir>/<exercise>-<candidate>-<bundle id>.zip with a fresh per-candidate data variant,
+    record it in the bundle registry and return its details."""
+    candidate = " ".join(candidate.split())
+    if not candidate:
+        raise HarnessError("candidate name is empty")
+    exercise = load_exercise(exercise_id)
+    out_dir = _prepare_out_dir(out_dir)
+    secret = load_secret()
+    bundle_id = secrets.token_urlsafe(12)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    files = {
+        INSTRUCTIONS: render_instructions(exercise, candidate=candidate),
+        exercise.notebook_name: _starter_notebook(exercise),
+        "requirements.txt": sandbox_lock(),
+        "make_submission.py": render_submission_script(exercise),
+        **data_files(exercise=exercise, seed=variant_seed(exercise_id=exercise.id, bundle_id=bundle_id,
+                                                          secret=secret)),
+    }
+    files["bundle.json"] = bundle_manifest(exercise=exercise, bundle_id=bundle_id,
+                                           created_at=now.isoformat(), files=files)
+    zip_path = out_dir / f"{exercise.id}-{_slug(candidate)}-{bundle_id}.zip"
+    _write_zip(zip_path, folder=f"{exercise.id}-take-home", files=files, when=now)
+
+    info = BundleInfo(bundle_id=bundle_id, exercise_id=exercise.id, exercise_version=exercise.version,
+                      candidate=candidate, created_at=now.isoformat(), path=str(zip_path.resolve()))
+    record_bundle(info)
+    return info
