@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -40,3 +41,76 @@ def exercises_cmd() -> None:
 
     for ex in list_exercises():
         click.echo(f"{ex.id:12} v{ex.version:6} {ex.spec['time_box_hours']:>4}h  {ex.title}")
+
+
+@harness.command("bundle")
+@click.argument("exercise_id", metavar="EXERCISE")
+@click.option("--candidate", required=True, help="Candidate's name, as it should appear in the instructions.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write the zip into (created if needed).")
+@friendly_errors
+def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
+    """Write a zip for one candidate: instructions, their own data variant, starter notebook."""
+    from harness.bundle import create_bundle
+
+    info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir)
+    click.echo(f"bundle {info.bundle_id} for {info.candidate}: {info.path}")
+
+
+@harness.command("bundles")
+@friendly_errors
+def bundles_cmd() -> None:
+    """List the bundles issued so far (oldest first)."""
+    from harness.bundle_registry import list_bundles, registry_path
+
+    bundles = list_bundles()
+    if not bundles:
+        click.echo(f"no bundles issued yet ({registry_path()})")
+    for b in bundles:
+        click.echo(f"{b.created_at}  {b.bundle_id}  {b.exercise_id} v{b.exercise_version}  {b.candidate}  {b.path}")
+
+
+GRADE_EPILOG = """\b
+Exit codes:
+  0  report(s) written (a failing notebook or a rejected zip still gets a report)
+  2  bad input: nothing gradable (e.g. a path that does not exist, an unknown exercise)
+  3  sandbox unavailable (--sandbox docker without a reachable Docker engine)
+  4  internal error (a report saying so is written for each affected submission)
+  130 interrupted (Ctrl-C); finished reports and the index are kept
+"""
+
+
+@click.command("grade", epilog=GRADE_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--exercise", "exercise_id", metavar="ID",
+              help="Exercise for a notebook that did not come from a bundle (bundle.json wins otherwise).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/reports"),
+              show_default=True, help="Folder for <submission>/report.html, report.json, executed.ipynb.")
+@click.option("--sandbox", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
+              help="docker: isolated container; local: unisolated subprocess; auto: docker if available.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded in parallel.")
+@click.option("--blind", is_flag=True, help="Leave candidate names and identifying details out of every report.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout instead of text.")
+@click.option("--force", is_flag=True, help="Grade again even if a report for the same input exists.")
+@click.option("--timeout", type=click.IntRange(min=1), help="Limit on the whole run, seconds.")
+@click.option("--cell-timeout", type=click.IntRange(min=1), help="Limit per cell, seconds.")
+@click.option("--memory", type=click.IntRange(min=64), help="Memory limit, MB.")
+@click.option("--cpus", type=click.FloatRange(min=0.1), help="CPU limit (cores).")
+@friendly_errors
+def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandbox: str, jobs: int, blind: bool,
+          as_json: bool, force: bool, timeout: int | None, cell_timeout: int | None, memory: int | None,
+          cpus: float | None) -> None:
+    """Grade submissions (a .zip, an unpacked folder or a bare .ipynb) into one report folder each."""
+    from harness.grade_output import print_batch, run_with_progress
+
+    result = run_with_progress(
+        sources=list(paths), out_dir=out_dir, exercise_id=exercise_id, sandbox=sandbox, jobs=jobs, blind=blind,
+        force=force, show_progress=not as_json,
+        limits_overrides={"total_seconds": timeout, "cell_seconds": cell_timeout, "memory_mb": memory,
+                          "cpus": cpus})
+    print_batch(result, as_json=as_json)
+    if result.interrupted:
+        sys.exit(130)
+    if result.internal_errors:
+        sys.exit(4)

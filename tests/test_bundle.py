@@ -1,0 +1,295 @@
+"""`harness bundle`, per-candidate variants, the bundle registry and the candidate's make_submission.py."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from harness import bundle as bundle_module
+from harness.bundle import create_bundle
+from harness.bundle_registry import list_bundles
+from harness.cli import harness
+from harness.errors import HarnessError
+from harness.exercise import load_exercise
+from harness.materialize import data_files, hidden_labels
+from harness.variants import load_secret, secret_path, variant_seed
+
+TOP = "churn-take-home"
+STAND_IN_LOCK = b"# stand-in for harness/sandbox/requirements.lock\npandas==3.0.0\nscikit-learn==1.9.0\n"
+
+
+@pytest.fixture(autouse=True)
+def harness_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HARNESS_HOME", str(home))
+    monkeypatch.delenv("HARNESS_SECRET", raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def sandbox_lock(monkeypatch):
+    """The real lock file once the sandbox ships it; a stand-in until then."""
+    try:
+        return bundle_module.sandbox_lock()
+    except HarnessError:
+        monkeypatch.setattr(bundle_module, "sandbox_lock", lambda: STAND_IN_LOCK)
+        return STAND_IN_LOCK
+
+
+def zip_files(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name.removeprefix(f"{TOP}/"): archive.read(name) for name in archive.namelist()}
+
+
+@pytest.fixture
+def two_bundles(tmp_path):
+    out = tmp_path / "out"
+    return [create_bundle(exercise_id="churn", candidate=name, out_dir=out) for name in ("Ada Lovelace", "Alan Turing")]
+
+
+def test_zip_contents_and_manifest(two_bundles, sandbox_lock):
+    info = two_bundles[0]
+    files = zip_files(Path(info.path))
+    assert sorted(files) == ["README.md", "bundle.json", "data/test.csv", "data/train.csv", "make_submission.py",
+                             "notebook.ipynb", "requirements.txt"]
+    manifest = json.loads(files["bundle.json"])
+    assert manifest["exercise"] == "churn" and manifest["exercise_version"] == load_exercise("churn").version
+    assert manifest["bundle_id"] == info.bundle_id and manifest["created_at"] == info.created_at
+    assert manifest["files"] == {name: hashlib.sha256(content).hexdigest()
+                                 for name, content in files.items() if name != "bundle.json"}
+    assert files["requirements.txt"] == sandbox_lock
+    readme = files["README.md"].decode()
+    assert "Ada Lovelace" in readme and "5 hours" in readme and "{{" not in readme
+    nbformat.validate(nbformat.reads(files["notebook.ipynb"].decode(), as_version=4))
+
+
+def test_candidates_get_different_data_each_reproducible_from_bundle_id_and_secret(two_bundles):
+    exercise, secret = load_exercise("churn"), load_secret()
+    contents = [zip_files(Path(info.path)) for info in two_bundles]
+    assert contents[0]["data/train.csv"] != contents[1]["data/train.csv"]
+    assert contents[0]["data/test.csv"] != contents[1]["data/test.csv"]
+    for info, files in zip(two_bundles, contents):
+        seed = variant_seed(exercise_id="churn", bundle_id=info.bundle_id, secret=secret)
+        regenerated = data_files(exercise=exercise, seed=seed)
+        assert files["data/train.csv"] == regenerated["data/train.csv"]
+        assert files["data/test.csv"] == regenerated["data/test.csv"]
+
+
+def test_no_file_in_a_bundle_reveals_the_test_labels(two_bundles):
+    exercise, secret = load_exercise("churn"), load_secret()
+    for info in two_bundles:
+        files = zip_files(Path(info.path))
+        seed = variant_seed(exercise_id="churn", bundle_id=info.bundle_id, secret=secret)
+        labels = hidden_labels(exercise=exercise, seed=seed)
+        test_rows = list(csv.DictReader(io.StringIO(files["data/test.csv"].decode())))
+        assert "churned" not in test_rows[0]
+        assert [row["customer_id"] for row in test_rows] == labels["customer_id"].tolist()
+        label_column = "\n".join(labels["churned"].astype(str))
+        id_label_pairs = [f"{i},{t}".encode() for i, t in labels.head(50).itertuples(index=False)]
+        for name, content in files.items():
+            assert label_column.encode() not in content, name
+            assert not any(pair in content for pair in id_label_pairs), name
+            assert str(seed).encode() not in content, name
+            if name != "data/test.csv":
+                assert labels["customer_id"].iloc[0].encode() not in content, name
+        assert "seed" not in json.loads(files["bundle.json"])
+
+
+def test_registry_and_bundles_command_list_what_was_issued(two_bundles):
+    assert [(b.candidate, b.bundle_id) for b in list_bundles()] == [(b.candidate, b.bundle_id) for b in two_bundles]
+    result = CliRunner().invoke(harness, ["bundles"])
+    assert result.exit_code == 0
+    assert two_bundles[0].bundle_id in result.output and "Alan Turing" in result.output
+
+
+def test_bundle_command_writes_zip(tmp_path):
+    result = CliRunner().invoke(harness, ["bundle", "churn", "--candidate", "Grace Hopper", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [zip_path] = tmp_path.glob("churn-grace-hopper-*.zip")
+    assert str(zip_path) in result.output
+
+
+# --- variants -----------------------------------------------------------------------------------
+
+def test_variant_seed_depends_on_every_input():
+    seed = variant_seed(exercise_id="churn", bundle_id="abc", secret=b"s1")
+    assert seed == variant_seed(exercise_id="churn", bundle_id="abc", secret=b"s1")
+    assert seed != variant_seed(exercise_id="churn", bundle_id="abd", secret=b"s1")
+    assert seed != variant_seed(exercise_id="churn", bundle_id="abc", secret=b"s2")
+    assert seed != variant_seed(exercise_id="other", bundle_id="abc", secret=b"s1")
+    assert 0 <= seed < 2**63
+
+
+def test_secret_file_created_once_with_owner_only_permissions(harness_home):
+    first = load_secret()
+    path = secret_path()
+    assert path.is_relative_to(harness_home)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32 and load_secret() == first
+
+
+def test_secret_from_environment_wins(monkeypatch):
+    monkeypatch.setenv("HARNESS_SECRET", "from-env")
+    assert load_secret() == b"from-env"
+    assert not secret_path().exists()
+
+
+def test_secret_readable_by_others_is_refused():
+    load_secret()
+    os.chmod(secret_path(), 0o644)
+    with pytest.raises(HarnessError, match="chmod 600"):
+        load_secret()
+
+
+# --- bad input through the CLI --------------------------------------------------------------------
+
+def _one_clean_line(result) -> str:
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_unknown_exercise_is_one_clear_line(tmp_path):
+    line = _one_clean_line(CliRunner().invoke(harness, ["bundle", "nope", "--candidate", "X", "--out", str(tmp_path)]))
+    assert "unknown exercise 'nope'" in line and "churn" in line
+
+
+def test_unwritable_output_folder_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    line = _one_clean_line(CliRunner().invoke(
+        harness, ["bundle", "churn", "--candidate", "X", "--out", str(blocker / "sub")]))
+    assert "cannot use output folder" in line
+    assert not list(tmp_path.rglob("*.zip"))
+
+
+def test_empty_candidate_name_is_refused(tmp_path):
+    line = _one_clean_line(CliRunner().invoke(harness, ["bundle", "churn", "--candidate", "  ", "--out", str(tmp_path)]))
+    assert "candidate name is empty" in line
+
+
+def test_bundle_through_the_real_entry_point_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "harness", "bundle", "missing-exercise", "--candidate", "X",
+                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HARNESS_HOME": str(tmp_path / "home")})
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "unknown exercise" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- make_submission.py ---------------------------------------------------------------------------
+
+@pytest.fixture
+def unpacked(tmp_path, two_bundles) -> Path:
+    with zipfile.ZipFile(two_bundles[0].path) as archive:
+        archive.extractall(tmp_path / "work")
+    return tmp_path / "work" / TOP
+
+
+def solve(folder: Path, *, rows: list[tuple[str, str]] | None = None, header: str = "customer_id,churn_probability"):
+    """A tiny 'solved' exercise: a one-cell notebook and predictions for every test id."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('model')")])
+    nbformat.write(notebook, folder / "notebook.ipynb")
+    if rows is None:
+        with (folder / "data" / "test.csv").open() as handle:
+            rows = [(row["customer_id"], "0.25") for row in csv.DictReader(handle)]
+    lines = [header] + [f"{i},{p}" for i, p in rows]
+    (folder / "predictions.csv").write_text("\n".join(lines) + "\n")
+    return rows
+
+
+def run_script(folder: Path) -> subprocess.CompletedProcess:
+    # the bare interpreter, outside any project venv: the script must need only the standard library
+    return subprocess.run([sys.executable, "-I", str(folder / "make_submission.py")], cwd=folder.parent,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_make_submission_packs_a_valid_submission(unpacked):
+    solve(unpacked)
+    (unpacked / "NEXT_STEPS.md").write_text("More features.\n")
+    (unpacked / ".ipynb_checkpoints").mkdir()
+    (unpacked / ".ipynb_checkpoints" / "notebook-checkpoint.ipynb").write_text("{}")
+    (unpacked / "scratch").mkdir()
+    (unpacked / "scratch" / "train.csv").write_bytes((unpacked / "data" / "train.csv").read_bytes())
+    result = run_script(unpacked)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(unpacked / "submission.zip") as archive:
+        names = set(archive.namelist())
+        assert archive.read("bundle.json") == (unpacked / "bundle.json").read_bytes()
+    assert names == {"notebook.ipynb", "predictions.csv", "bundle.json", "NEXT_STEPS.md"}
+    assert "left out scratch/train.csv" in result.stdout
+
+
+def _drop_first(rows):
+    return rows[1:]
+
+
+def _out_of_range(rows):
+    return [(rows[0][0], "1.5")] + rows[1:]
+
+
+def _blank(rows):
+    return [(rows[0][0], "")] + rows[1:]
+
+
+def _duplicate(rows):
+    return rows + [rows[0]]
+
+
+def _not_a_number(rows):
+    return [(rows[0][0], "high")] + rows[1:]
+
+
+@pytest.mark.parametrize("mangle, expected", [
+    (_drop_first, "have no prediction"),
+    (_out_of_range, "outside [0, 1]"),
+    (_blank, "empty churn_probability"),
+    (_duplicate, "appear more than once"),
+    (_not_a_number, "not numbers"),
+])
+def test_make_submission_rejects_bad_predictions(unpacked, mangle, expected):
+    rows = solve(unpacked)
+    solve(unpacked, rows=mangle(rows))
+    result = run_script(unpacked)
+    assert result.returncode == 1
+    assert "NOT SUBMITTED" in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (unpacked / "submission.zip").exists()
+
+
+def test_make_submission_rejects_wrong_columns(unpacked):
+    rows = solve(unpacked)
+    solve(unpacked, rows=rows, header="customer_id,prediction")
+    result = run_script(unpacked)
+    assert result.returncode == 1 and "exactly the columns customer_id, churn_probability" in result.stderr
+
+
+def test_make_submission_rejects_missing_or_broken_notebook(unpacked):
+    solve(unpacked)
+    (unpacked / "notebook.ipynb").unlink()
+    result = run_script(unpacked)
+    assert result.returncode == 1 and "notebook.ipynb is missing" in result.stderr
+    (unpacked / "notebook.ipynb").write_text("{not json")
+    result = run_script(unpacked)
+    assert result.returncode == 1 and "not a valid notebook" in result.stderr
+    assert not (unpacked / "submission.zip").exists()
+
+
+def test_make_submission_rejects_missing_predictions(unpacked):
+    solve(unpacked)
+    (unpacked / "predictions.csv").unlink()
+    result = run_script(unpacked)
+    assert result.returncode == 1 and "predictions.csv is missing" in result.stderr
