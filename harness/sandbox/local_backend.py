@@ -1,0 +1,92 @@
+"""Local fallback: the same runner in a subprocess with rlimits and a host deadline. NOT isolation:
+the notebook can read and write anything the grading user can, and reach the network."""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from harness.sandbox.backend import HOOK_PATH, RUNNER_PATH, HOST_GRACE_SECONDS, BackendRun, Progress
+from harness.sandbox.environment import sandbox_environment
+from harness.sandbox.processes import ProcessTree
+from harness.sandbox.result import Limits
+from harness.sandbox.workspace import Workspace
+
+MB = 1024 * 1024
+NOT_ISOLATED = ("The notebook ran WITHOUT isolation (local fallback, no Docker engine): it could read the "
+                "grader's files and use the network; only time, memory and file-size limits applied.")
+POLL_SECONDS = 0.1
+
+
+def _rlimits(limits: Limits) -> dict[int, int]:
+    values = {
+        resource.RLIMIT_AS: limits.memory_mb * MB,
+        resource.RLIMIT_FSIZE: max(limits.output_mb, limits.tmpfs_mb) * MB,
+        resource.RLIMIT_CORE: 0,
+    }
+    if os.geteuid() != 0:
+        # RLIMIT_NPROC counts all of the user's processes (and root ignores it), so allow what is
+        # already running plus the run's own budget.
+        running = sum(1 for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == os.getuid())
+        values[resource.RLIMIT_NPROC] = running + limits.pids
+    return values
+
+
+def _apply(values: dict[int, int]):
+    def preexec() -> None:
+        for which, value in values.items():
+            _, hard = resource.getrlimit(which)
+            limit = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (limit, limit))
+
+    return preexec
+
+
+def _copy_data(data_dir: Path, dest: Path) -> None:
+    shutil.copytree(data_dir, dest, dirs_exist_ok=True, symlinks=False)
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def run_local(ws: Workspace, *, data_dir: Path | None, limits: Limits, progress: Progress) -> BackendRun:
+    if data_dir is not None:
+        _copy_data(data_dir, ws.work / "data")
+    env = sandbox_environment(home=str(ws.home), tmp=str(ws.tmp), cpus=limits.cpus,
+                              path=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+    command = [sys.executable, str(RUNNER_PATH), "--notebook", str(ws.notebook), "--out", str(ws.out),
+               "--hook", str(HOOK_PATH), "--cell-seconds", str(limits.cell_seconds),
+               "--total-seconds", str(limits.total_seconds)]
+    progress("running the notebook locally (no isolation)")
+    started = time.monotonic()
+    hard_deadline = started + limits.total_seconds + HOST_GRACE_SECONDS
+    deadline_hit, peak, exit_code = False, 0, None
+    with open(ws.root / "runner.log", "wb") as log:
+        proc = subprocess.Popen(command, cwd=ws.notebook.parent, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_apply(_rlimits(limits)))
+    tree = ProcessTree(proc.pid)
+    try:
+        while exit_code is None:
+            peak = max(peak, tree.refresh())
+            if time.monotonic() > hard_deadline:
+                deadline_hit = True
+                tree.kill_all()
+            pid, wait_status, _ = os.wait4(proc.pid, 0 if deadline_hit else os.WNOHANG)
+            if pid:
+                exit_code = proc.returncode = os.waitstatus_to_exitcode(wait_status)
+            else:
+                time.sleep(POLL_SECONDS)
+    finally:
+        # Whatever happened (normal end, Ctrl-C, an exception here), nothing the run started survives it.
+        tree.kill_all()
+        if exit_code is None:
+            proc.wait()
+    return BackendRun(backend="local", isolated=False, exit_code=exit_code, deadline_hit=deadline_hit,
+                      oom_killed=False, wall_seconds=time.monotonic() - started,
+                      peak_memory_mb=peak / MB if peak else None, log_path=ws.root / "runner.log",
+                      warnings=[NOT_ISOLATED])

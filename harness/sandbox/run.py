@@ -1,0 +1,121 @@
+"""run_notebook: execute a notebook in the sandbox and return what happened as a RunResult."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from harness.errors import HarnessError, SandboxUnavailable
+from harness.sandbox.backend import BackendRun, Progress
+from harness.sandbox.readback import Unreadable, load_status, read_regular_file
+from harness.sandbox.result import Limits, RunResult, Verdict
+from harness.sandbox.verdict import Observed, classify
+from harness.sandbox.workspace import copy_results, create_workspace
+
+BACKENDS = ("auto", "docker", "local")
+MB = 1024 * 1024
+LOG_TAIL_BYTES = 4000
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def default_out_dir(workdir: Path) -> Path:
+    return workdir.resolve().with_name(workdir.resolve().name + ".run")
+
+
+def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits: Limits, backend: str = "auto",
+                 on_progress: Progress | None = None, out_dir: Path | None = None,
+                 predictions_name: str = "predictions.csv", runtime: str | None = None) -> RunResult:
+    """Run `notebook` (inside `workdir`) with `data_dir` as its read-only data/ folder.
+
+    Results are copied (validated, size-capped) into `out_dir` (default: `<workdir>.run` beside
+    workdir, recreated): executed.ipynb, status.json, trace.jsonl, and files/<path> for every file
+    the run wrote into its folder, e.g. files/predictions.csv. `runtime` selects a Docker runtime
+    such as runsc (gVisor).
+    """
+    if backend not in BACKENDS:
+        raise HarnessError(f"unknown sandbox backend '{backend}' (choose from {', '.join(BACKENDS)})")
+    if not notebook.is_file():
+        raise HarnessError(f"notebook not found: {notebook}")
+    if data_dir is not None and not data_dir.is_dir():
+        raise HarnessError(f"data folder not found: {data_dir}")
+    progress = on_progress or _quiet
+    docker_run = None
+    fallback_warning = None
+    if backend in ("docker", "auto"):
+        from harness.sandbox import docker_backend
+
+        try:
+            docker_run = docker_backend.DockerRunner.connect(progress=progress, runtime=runtime)
+        except SandboxUnavailable as exc:
+            if backend == "docker":
+                raise
+            fallback_warning = f"Docker is not usable ({exc}); fell back to the local runner."
+    ws = create_workspace(notebook=notebook, workdir=workdir,
+                          sandbox_uid=docker_run.sandbox_uid if docker_run else None)
+    try:
+        if docker_run is not None:
+            raw = docker_run.run(ws, data_dir=data_dir, limits=limits)
+        else:
+            from harness.sandbox.local_backend import run_local
+
+            raw = run_local(ws, data_dir=data_dir, limits=limits, progress=progress)
+            if fallback_warning:
+                raw.warnings.insert(0, fallback_warning)
+        progress("reading the results back")
+        return _result(raw, ws, limits=limits, out_dir=out_dir or default_out_dir(workdir),
+                       predictions_name=predictions_name)
+    finally:
+        ws.remove()
+
+
+def _result(raw: BackendRun, ws, *, limits: Limits, out_dir: Path, predictions_name: str) -> RunResult:
+    warnings = list(raw.warnings)
+    try:
+        status = load_status(ws.out / "status.json")
+    except Unreadable as exc:
+        status = None
+        warnings.append(f"no usable progress report from the run: {exc}")
+    verdict = classify(Observed(deadline_hit=raw.deadline_hit, oom_killed=raw.oom_killed, exit_code=raw.exit_code,
+                                status=status, total_seconds=limits.total_seconds, memory_mb=limits.memory_mb))
+    copied = copy_results(ws, out_dir, max_bytes=limits.output_mb * MB)
+    warnings.extend(copied.warnings)
+    executed = copied.files.get("executed.ipynb")
+    if executed is not None and not _valid_notebook(executed):
+        warnings.append("the executed notebook the run wrote is not a valid notebook; it was discarded")
+        executed.unlink()
+        executed = None
+    if verdict.verdict in (Verdict.KERNEL_DIED, Verdict.NOT_RUN) and raw.log_path is not None:
+        tail = _log_tail(raw.log_path)
+        if tail:
+            warnings.append(f"runner output (last lines): {tail}")
+    predictions = copied.files.get(f"files/{predictions_name}")
+    extra = [p for name, p in copied.files.items() if name.startswith("files/") and p != predictions]
+    error = verdict.error or {}
+    return RunResult(
+        verdict=verdict.verdict, backend=raw.backend, isolated=raw.isolated, wall_seconds=round(raw.wall_seconds, 2),
+        message=verdict.message if raw.isolated else f"{verdict.message} (not isolated: local fallback)",
+        failed_cell=verdict.failed_cell, error_name=error.get("name"), error_value=error.get("value"),
+        traceback=error.get("traceback"), peak_memory_mb=round(raw.peak_memory_mb, 1) if raw.peak_memory_mb else None,
+        cell_seconds=verdict.cell_seconds, executed_notebook=executed, predictions=predictions,
+        trace=copied.files.get("trace.jsonl"), extra_files=extra,
+        limits=limits, image=raw.image, warnings=warnings,
+    )
+
+
+def _valid_notebook(path: Path) -> bool:
+    try:
+        nbformat.validate(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
+        return True
+    except Exception:  # any parse/validation failure means: do not trust it
+        return False
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        data = read_regular_file(path, max_bytes=64 * MB)
+    except Unreadable:
+        return ""
+    return data[-LOG_TAIL_BYTES:].decode("utf-8", "replace").strip().replace("\n", " | ")[-1000:]

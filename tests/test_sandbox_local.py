@@ -1,0 +1,148 @@
+"""The local fallback backend end to end, plus the host-side pieces it shares with Docker."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from harness.errors import HarnessError
+from harness.sandbox.readback import Unreadable, load_status, read_regular_file
+from harness.sandbox.result import Limits, Verdict
+from harness.sandbox.run import run_notebook
+from tests.sandbox_notebooks import (FREEZES_RUNNER, INFINITE_LOOP, KILLS_RUNNER, MEMORY_BOMB, OS_EXIT, SOLVED,
+                                     make_data, make_submission)
+
+SHORT = Limits(total_seconds=20, cell_seconds=8, memory_mb=1024)
+
+
+def run_local(tmp_path: Path, cells: list[str], limits: Limits = SHORT, **kwargs):
+    sub = make_submission(tmp_path, cells)
+    return run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=make_data(tmp_path),
+                        limits=limits, backend="local", out_dir=tmp_path / "out", **kwargs)
+
+
+def no_sandbox_processes_left(tmp_path: Path) -> bool:
+    return not any(str(tmp_path) in " ".join(p.info["cmdline"] or []) or "takehome-sandbox-" in " ".join(p.info["cmdline"] or [])
+                   for p in psutil.process_iter(["cmdline"]))
+
+
+def test_solved_notebook_completes_and_predictions_come_back(tmp_path):
+    result = run_local(tmp_path, SOLVED)
+    assert result.verdict is Verdict.COMPLETED, result.message
+    assert result.isolated is False and result.backend == "local"
+    assert any("WITHOUT isolation" in w for w in result.warnings)
+    lines = result.predictions.read_text().splitlines()
+    assert lines[0] == "id,p" and len(lines) == 21          # the grader's 20 test rows, not the decoy
+    executed = nbformat.read(result.executed_notebook, as_version=4)
+    assert [c.id for c in executed.cells] == [f"harness-cell-{i}" for i in range(4)]
+    assert [c.get("execution_count") for c in executed.cells[1:]] == [1, 2, 3]
+    assert result.cell_seconds[0] is None and all(s is not None for s in result.cell_seconds[1:])
+
+
+def test_old_outputs_and_tags_are_cleared_before_the_run(tmp_path):
+    sub = make_submission(tmp_path, ["print('fresh')", "raise ValueError('boom')", "print('after')"])
+    nb = nbformat.read(sub / "notebook.ipynb", as_version=4)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="stale output\n")]
+    nb.cells[2].metadata["tags"] = ["raises-exception"]
+    nb.cells[3].metadata["tags"] = ["skip"]
+    nbformat.write(nb, sub / "notebook.ipynb")
+    result = run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=None, limits=SHORT,
+                          backend="local", out_dir=tmp_path / "out")
+    assert result.verdict is Verdict.CELL_ERROR and result.failed_cell == 2
+    assert result.error_name == "ValueError" and "boom" in result.error_value
+    assert "\x1b[" not in result.traceback
+    executed = nbformat.read(result.executed_notebook, as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "fresh\n"
+    assert "tags" not in executed.cells[2].metadata
+    assert executed.cells[3].outputs == []                     # never reached
+
+
+def test_infinite_loop_hits_the_cell_limit_and_keeps_partial_notebook(tmp_path):
+    started = time.monotonic()
+    result = run_local(tmp_path, INFINITE_LOOP, Limits(total_seconds=20, cell_seconds=3))
+    assert time.monotonic() - started < 20
+    assert result.verdict is Verdict.DEADLINE and result.failed_cell == 2
+    executed = nbformat.read(result.executed_notebook, as_version=4)
+    assert executed.cells[1].execution_count == 1
+    assert no_sandbox_processes_left(tmp_path)
+
+
+def test_host_deadline_kills_a_frozen_runner(tmp_path, monkeypatch):
+    monkeypatch.setattr("harness.sandbox.local_backend.HOST_GRACE_SECONDS", 1)
+    started = time.monotonic()
+    result = run_local(tmp_path, FREEZES_RUNNER, Limits(total_seconds=4, cell_seconds=60))
+    assert time.monotonic() - started < 4 + 1 + 5
+    assert result.verdict is Verdict.DEADLINE and result.failed_cell == 2
+    assert "overall time limit" in result.message
+    assert no_sandbox_processes_left(tmp_path)
+
+
+def test_memory_bomb_is_out_of_memory(tmp_path):
+    result = run_local(tmp_path, MEMORY_BOMB, Limits(total_seconds=20, cell_seconds=15, memory_mb=600))
+    assert result.verdict is Verdict.OUT_OF_MEMORY and result.failed_cell == 2
+
+
+@pytest.mark.parametrize("cells", [OS_EXIT, KILLS_RUNNER], ids=["os_exit", "kills_runner"])
+def test_dying_kernel_or_runner_is_kernel_died(tmp_path, cells):
+    result = run_local(tmp_path, cells)
+    assert result.verdict is Verdict.KERNEL_DIED and result.failed_cell == 2
+    assert nbformat.read(result.executed_notebook, as_version=4).cells[1].execution_count == 1
+    assert no_sandbox_processes_left(tmp_path)
+
+
+def test_grader_environment_does_not_leak_into_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_SECRET", "do-not-leak")
+    result = run_local(tmp_path, ["import os\nopen('env.json', 'w').write(__import__('json').dumps(dict(os.environ)))"])
+    env = json.loads(next(p for p in result.extra_files if p.name == "env.json").read_text())
+    assert "HARNESS_SECRET" not in env
+    assert env["OMP_NUM_THREADS"] == "1" and env["HOME"] != os.environ.get("HOME")
+
+
+def test_kernel_hook_runs_silently_with_trace_path(tmp_path, monkeypatch):
+    hook = tmp_path / "hook.py"
+    hook.write_text("import json, os\nwith open(os.environ['HARNESS_TRACE_PATH'], 'a') as f:\n"
+                    "    f.write(json.dumps({'event': 'hook_loaded'}) + '\\n')\n")
+    monkeypatch.setattr("harness.sandbox.local_backend.HOOK_PATH", hook)
+    result = run_local(tmp_path, ["print(1)"])
+    assert result.verdict is Verdict.COMPLETED
+    assert json.loads(result.trace.read_text().splitlines()[0]) == {"event": "hook_loaded"}
+    executed = nbformat.read(result.executed_notebook, as_version=4)
+    assert executed.cells[1].execution_count == 1            # the hook used no execution count
+
+
+def test_symlinks_in_the_submission_are_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    sub = make_submission(tmp_path, ["import os\nprint(os.path.exists('link.txt'))"])
+    (sub / "link.txt").symlink_to(secret)
+    result = run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=None, limits=SHORT,
+                          backend="local", out_dir=tmp_path / "out")
+    assert nbformat.read(result.executed_notebook, as_version=4).cells[1].outputs[0]["text"] == "False\n"
+
+
+def test_bad_input_is_a_harness_error(tmp_path):
+    with pytest.raises(HarnessError, match="unknown sandbox backend"):
+        run_notebook(notebook=tmp_path / "n.ipynb", workdir=tmp_path, data_dir=None, limits=SHORT, backend="vm")
+    with pytest.raises(HarnessError, match="notebook not found"):
+        run_notebook(notebook=tmp_path / "n.ipynb", workdir=tmp_path, data_dir=None, limits=SHORT, backend="local")
+
+
+def test_readback_refuses_symlinks_fifos_and_oversized_files(tmp_path):
+    (tmp_path / "big").write_bytes(b"x" * 100)
+    (tmp_path / "link").symlink_to(tmp_path / "big")
+    os.mkfifo(tmp_path / "fifo")
+    assert read_regular_file(tmp_path / "big", max_bytes=100) == b"x" * 100
+    for name, cap, reason in [("big", 99, "over the"), ("link", 1000, "safely"), ("fifo", 1000, "not a regular")]:
+        with pytest.raises(Unreadable, match=reason):
+            read_regular_file(tmp_path / name, max_bytes=cap)
+
+
+def test_status_must_match_its_schema(tmp_path):
+    (tmp_path / "status.json").write_text(json.dumps({"version": 1, "state": "completed"}))
+    with pytest.raises(Unreadable, match="schema"):
+        load_status(tmp_path / "status.json")
