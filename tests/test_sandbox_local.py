@@ -105,12 +105,17 @@ def test_grader_environment_does_not_leak_into_the_notebook(tmp_path, monkeypatc
 
 def test_kernel_hook_runs_silently_with_trace_path(tmp_path, monkeypatch):
     hook = tmp_path / "hook.py"
-    hook.write_text("import json, os\nwith open(os.environ['HARNESS_TRACE_PATH'], 'a') as f:\n"
-                    "    f.write(json.dumps({'event': 'hook_loaded'}) + '\\n')\n")
+    hook.write_text(
+        "import json, os\nfrom IPython import get_ipython\n"
+        "def log(info):\n"
+        "    with open(os.environ['HARNESS_TRACE_PATH'], 'a') as f:\n"
+        "        f.write(json.dumps({'cell_id': info.cell_id}) + '\\n')\n"
+        "get_ipython().events.register('pre_run_cell', log)\n")
     monkeypatch.setattr("harness.sandbox.local_backend.HOOK_PATH", hook)
-    result = run_local(tmp_path, ["print(1)"])
+    result = run_local(tmp_path, ["print(1)", "print(2)"])
     assert result.verdict is Verdict.COMPLETED
-    assert json.loads(result.trace.read_text().splitlines()[0]) == {"event": "hook_loaded"}
+    events = [json.loads(line) for line in result.trace.read_text().splitlines()]
+    assert events == [{"cell_id": "harness-cell-1"}, {"cell_id": "harness-cell-2"}]  # hook itself not traced
     executed = nbformat.read(result.executed_notebook, as_version=4)
     assert executed.cells[1].execution_count == 1            # the hook used no execution count
 

@@ -124,6 +124,24 @@ def run_hook(client: NotebookClient, hook: Path) -> str:
     return f"failed: {content.get('ename', 'no reply')}: {content.get('evalue', '')}"[:500]
 
 
+class CellIdSender:
+    """Send each cell's id with its execute_request (metadata.cellId), as Jupyter front ends do.
+
+    nbclient leaves it out, and the kernel hook maps IPython's `info.cell_id` to the cell index.
+    """
+
+    def __init__(self, client: NotebookClient) -> None:
+        self.current: str | None = None
+        self._msg = client.kc.session.msg
+        client.kc.session.msg = self.msg
+
+    def msg(self, msg_type: str, content: Any = None, parent: Any = None, header: Any = None,
+            metadata: Any = None) -> dict[str, Any]:
+        if msg_type == "execute_request" and self.current is not None:
+            metadata = {**(metadata or {}), "cellId": self.current}
+        return self._msg(msg_type, content, parent, header, metadata)
+
+
 def _error_of(exc: Exception, cell: Any) -> dict[str, str]:
     if isinstance(exc, CellExecutionError):
         name, value = exc.ename, exc.evalue
@@ -153,6 +171,7 @@ def execute(*, notebook: Path, out_dir: Path, hook: Path, cell_seconds: int, tot
     try:
         with client.setup_kernel():
             status.save(state="running", hook=run_hook(client, hook))
+            cell_ids = CellIdSender(client)
             for index, cell in enumerate(nb.cells):
                 entry = status.cell(index)
                 if cell.cell_type != "code":
@@ -167,6 +186,7 @@ def execute(*, notebook: Path, out_dir: Path, hook: Path, cell_seconds: int, tot
                 entry.update(state="running", started=time.time())
                 status.save()
                 outcome, error = "ok", None
+                cell_ids.current = cell["id"]
                 try:
                     client.execute_cell(cell, index)
                 except CellTimeoutError as exc:
