@@ -104,11 +104,17 @@ def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandb
     """Grade submissions (a .zip, an unpacked folder or a bare .ipynb) into one report folder each."""
     from harness.grade_output import print_batch, run_with_progress
 
-    result = run_with_progress(
-        sources=list(paths), out_dir=out_dir, exercise_id=exercise_id, sandbox=sandbox, jobs=jobs, blind=blind,
-        force=force, show_progress=not as_json,
-        limits_overrides={"total_seconds": timeout, "cell_seconds": cell_timeout, "memory_mb": memory,
-                          "cpus": cpus})
+    try:
+        result = run_with_progress(
+            sources=list(paths), out_dir=out_dir, exercise_id=exercise_id, sandbox=sandbox, jobs=jobs,
+            blind=blind, force=force, show_progress=not as_json,
+            limits_overrides={"total_seconds": timeout, "cell_seconds": cell_timeout, "memory_mb": memory,
+                              "cpus": cpus})
+    except HarnessError:
+        raise
+    except Exception as exc:  # not the submission's fault: say so plainly, exit 4
+        click.secho(f"internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
+        sys.exit(4)
     print_batch(result, as_json=as_json)
     if result.interrupted:
         sys.exit(130)

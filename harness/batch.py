@@ -1,0 +1,176 @@
+"""Grade many submissions in parallel; one bad submission never stops the rest.
+
+Each job runs in its own worker process (its own sandbox). Workers ignore SIGINT: on Ctrl-C the parent
+cancels what has not started and sends SIGTERM to the workers, which turns into KeyboardInterrupt inside
+the running grade, so the sandbox's own cleanup kills its container/kernel. Finished reports stay.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, SandboxUnavailable
+from harness.grade import (
+    GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, rejected_report,
+    submission_kind, submission_label, write_report,
+)
+from harness.report.index import index_row, write_index_html, write_summary_csv
+from harness.report.model import SubmissionInfo
+
+
+@dataclass
+class BatchJob:
+    source: Path
+    label: str
+    digest: str
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[GradeOutcome]
+    index_html: Path
+    summary_csv: Path
+    interrupted: bool = False
+    not_started: list[Path] = field(default_factory=list)
+
+    @property
+    def internal_errors(self) -> int:
+        return sum(o.outcome == "internal_error" for o in self.outcomes)
+
+
+def plan_jobs(sources: list[Path], *, blind: bool) -> list[BatchJob]:
+    """Check every path exists, then give each a distinct report folder name."""
+    missing = [str(s) for s in sources if not Path(s).exists()]
+    if missing:
+        raise HarnessError(f"submission not found: {', '.join(missing)}")
+    jobs = []
+    for source in sources:
+        digest = input_sha256(Path(source))
+        jobs.append(BatchJob(source=Path(source), label=submission_label(Path(source), digest, blind=blind),
+                             digest=digest))
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.label] = counts.get(job.label, 0) + 1
+    for job in jobs:
+        if counts[job.label] > 1:
+            job.label = f"{job.label}-{job.digest[:8]}"
+    return jobs
+
+
+def grade_one(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> GradeOutcome:
+    """One submission, whatever happens: anything but a missing sandbox becomes a report."""
+    try:
+        return grade_submission(source=job.source, out_dir=out_dir, label=job.label, **options)
+    except SandboxUnavailable:
+        raise
+    except HarnessError as exc:
+        return failure_outcome(job, out_dir=out_dir, blind=options["blind"], message=str(exc))
+    except Exception as exc:  # a crash in one job must not cost the other reports
+        return failure_outcome(job, out_dir=out_dir, blind=options["blind"], error=exc)
+
+
+def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str | None = None,
+                    error: BaseException | None = None) -> GradeOutcome:
+    info = SubmissionInfo(label=job.label, kind=submission_kind(job.source), input_sha256=job.digest,
+                          source_name=None if blind else job.source.name)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report = (internal_error_report(info=info, started=started, error=error, blind=blind) if error is not None
+              else rejected_report(info=info, started=started, message=message or "unknown problem", blind=blind))
+    report_dir = out_dir / job.label
+    document = write_report(report, report_dir=report_dir, notebook=None, curves=None)
+    return GradeOutcome(source=job.source, report_dir=report_dir, document=document)
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_running_grade)
+
+
+def _stop_running_grade(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one interrupt only: let the sandbox cleanup finish
+    raise KeyboardInterrupt
+
+
+def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None = None, sandbox: str = "auto",
+                blind: bool = False, limits_overrides: dict[str, Any] | None = None, jobs: int = 1,
+                force: bool = False, on_done: Callable[[GradeOutcome], None] | None = None,
+                on_start: Callable[[int], None] | None = None) -> BatchResult:
+    """Grade every source into <out_dir>/<label>/, then write <out_dir>/index.html and summary.csv."""
+    if jobs < 1:
+        raise HarnessError(f"--jobs must be at least 1, not {jobs}")
+    if not sources:
+        raise HarnessError("no submissions given")
+    limits_overrides = {k: v for k, v in (limits_overrides or {}).items() if v is not None}
+    check_options(exercise_id=exercise_id, sandbox=sandbox, limits_overrides=limits_overrides)
+    planned = plan_jobs(sources, blind=blind)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = dict(exercise_id=exercise_id, sandbox=sandbox, blind=blind, limits_overrides=limits_overrides,
+                   force=force)
+    if on_start:
+        on_start(len(planned))
+    done: dict[int, GradeOutcome] = {}
+    interrupted = False
+
+    def finish(position: int, outcome: GradeOutcome) -> None:
+        if position in done:
+            return
+        done[position] = outcome
+        if on_done:
+            on_done(outcome)
+
+    try:
+        if jobs == 1 or len(planned) == 1:
+            for position, job in enumerate(planned):
+                finish(position, grade_one(job, out_dir=out_dir, options=options))
+        else:
+            _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish, blind=blind)
+    except KeyboardInterrupt:
+        interrupted = True
+    outcomes = [done[i] for i in sorted(done)]
+    rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
+    metric = next((o.document["scores"]["primary_metric"] for o in outcomes
+                   if o.document["scores"]["primary_metric"]), None)
+    return BatchResult(
+        outcomes=outcomes, interrupted=interrupted,
+        not_started=[job.source for i, job in enumerate(planned) if i not in done],
+        index_html=write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric),
+        summary_csv=write_summary_csv(rows, out_dir=out_dir, blind=blind),
+    )
+
+
+def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, Any], jobs: int,
+                  finish: Callable[[int, GradeOutcome], None], blind: bool) -> None:
+    # fork: workers start fast and need nothing re-imported; they only run grade_one
+    executor = ProcessPoolExecutor(max_workers=min(jobs, len(planned)), initializer=_worker_init,
+                                   mp_context=multiprocessing.get_context("fork"))
+    futures: dict[Future, int] = {}
+    try:
+        futures = {executor.submit(grade_one, job, out_dir=out_dir, options=options): i
+                   for i, job in enumerate(planned)}
+        for future in as_completed(futures):
+            position = futures[future]
+            try:
+                outcome = future.result()
+            except SandboxUnavailable:
+                raise
+            except Exception as exc:  # the worker itself died (e.g. killed): still a report for this one
+                outcome = failure_outcome(planned[position], out_dir=out_dir, blind=blind, error=exc)
+            finish(position, outcome)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        for child in multiprocessing.active_children():
+            child.terminate()  # SIGTERM -> KeyboardInterrupt in the worker -> sandbox cleanup
+        executor.shutdown(wait=True, cancel_futures=True)
+        for future, position in futures.items():  # reports that finished while we were stopping
+            if future.done() and not future.cancelled() and future.exception() is None:
+                finish(position, future.result())
+        raise
+    executor.shutdown(wait=True)

@@ -1,0 +1,70 @@
+"""What `grade` shows: a rich progress bar while grading, then one line per report (or JSON)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.batch import BatchResult, grade_batch
+from harness.grade import GradeOutcome
+
+
+def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, disable=not show_progress,
+                  transient=False) as progress:
+        task = progress.add_task("", total=None)
+
+        def started(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(outcome: GradeOutcome) -> None:
+            progress.update(task, advance=1, description=outcome.report_dir.name)
+
+        return grade_batch(sources=sources, on_start=started, on_done=done, **options)
+
+
+def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:
+    doc = outcome.document
+    metric = doc["scores"]["primary_metric"]
+    return {
+        "source": str(outcome.source),
+        "report_dir": str(outcome.report_dir),
+        "report_html": str(outcome.report_dir / "report.html"),
+        "outcome": doc["outcome"],
+        "verdict": doc["run"]["verdict"],
+        "skipped": outcome.skipped,
+        "primary_metric": metric,
+        "hidden_score": (doc["scores"]["hidden"] or {}).get(metric) if metric else None,
+        "claimed_score": doc["scores"]["claimed_primary"],
+        "checks": {f["check"]: f["status"] for f in doc["findings"]},
+        "message": doc["message"],
+    }
+
+
+def outcome_line(outcome: GradeOutcome) -> str:
+    s = outcome_summary(outcome)
+    what = s["verdict"] if s["outcome"] == "graded" else s["outcome"]
+    score = f", hidden {s['primary_metric']} {s['hidden_score']:.3f}" if s["hidden_score"] is not None else ""
+    skipped = " (already graded, skipped; --force to redo)" if s["skipped"] else ""
+    return f"{outcome.report_dir.name}: {what}{score}{skipped} -> {s['report_html']}"
+
+
+def print_batch(result: BatchResult, *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({
+            "reports": [outcome_summary(o) for o in result.outcomes],
+            "index_html": str(result.index_html), "summary_csv": str(result.summary_csv),
+            "interrupted": result.interrupted, "not_started": [str(p) for p in result.not_started],
+        }, indent=2))
+        return
+    for outcome in result.outcomes:
+        click.echo(outcome_line(outcome))
+    click.echo(f"index: {result.index_html}\nsummary: {result.summary_csv}")
+    if result.interrupted:
+        click.secho(f"interrupted: {len(result.not_started)} submission(s) not graded", fg="yellow", err=True)

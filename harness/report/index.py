@@ -1,0 +1,97 @@
+"""The batch overview: <out>/index.html (sortable table, CSP-pinned script) and <out>/summary.csv."""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graders.finding import Status
+from harness.report.html_report import stylesheet, template_environment
+
+
+@dataclass
+class IndexRow:
+    name: str                      # candidate, or the anonymised submission label when blind
+    label: str
+    outcome: str
+    verdict: str
+    verdict_class: str
+    hidden: float | None
+    claimed: float | None
+    baseline: float | None
+    reference: float | None
+    statuses: dict[str, str]       # check id -> status value
+    href: str
+
+
+def sort_script() -> str:
+    return resources.files("harness.report").joinpath("index_sort.js").read_text()
+
+
+def index_csp(script: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> IndexRow:
+    scores, run = document["scores"], document["run"]
+    metric = scores.get("primary_metric")
+    pick = lambda block: (block or {}).get(metric) if metric else None  # noqa: E731
+    graded = document["outcome"] == "graded"
+    label = document["submission"]["label"]
+    return IndexRow(
+        name=label if document["blind"] else (document.get("candidate") or label),
+        label=label, outcome=document["outcome"],
+        verdict=run["verdict"] if graded else document["outcome"],
+        verdict_class=run["verdict"] if graded else document["outcome"],
+        hidden=pick(scores.get("hidden")), claimed=scores.get("claimed_primary"),
+        baseline=pick(scores.get("baseline")), reference=pick(scores.get("reference")),
+        statuses={f["check"]: f["status"] for f in document["findings"]},
+        href=(report_dir / "report.html").relative_to(out_dir).as_posix(),
+    )
+
+
+def _check_columns(rows: list[IndexRow]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row.statuses))
+    return list(seen)
+
+
+def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric: str | None) -> Path:
+    script = sort_script()
+    html = template_environment().get_template("index.html.j2").render(
+        rows=rows, checks=_check_columns(rows), blind=blind, metric=metric, css=stylesheet(), script=script,
+        csp=index_csp(script), severity={s.value: s.severity for s in Status},
+        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    path = out_dir / "index.html"
+    path.write_text(html)
+    return path
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheets run cells starting with = + - @ as formulas; names come from candidate-controlled files."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return "" if value is None else value
+
+
+def write_summary_csv(rows: list[IndexRow], *, out_dir: Path, blind: bool) -> Path:
+    checks = _check_columns(rows)
+    path = out_dir / "summary.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission" if blind else "candidate", "label", "outcome", "verdict", "hidden_score",
+                         "claimed_score", "baseline_score", "reference_score", *checks, "report"])
+        for row in rows:
+            writer.writerow([_cell(v) for v in (row.name, row.label, row.outcome, row.verdict, row.hidden,
+                                                row.claimed, row.baseline, row.reference,
+                                                *(row.statuses.get(c) for c in checks), row.href)])
+    return path
