@@ -195,14 +195,14 @@ def collect_signals(ctx: GradingContext, cells: list[ParsedCell]) -> list[Signal
     generic = exercise is None
     classification = exercise.task_type == "binary_classification" if exercise else _does_classification(cells)
     signals = [
-        Signal("missing_values", "missing values handled", generic or bool(traps.get("missing_values")),
+        Signal("missing_values", "handling of missing values", generic or bool(traps.get("missing_values")),
                missing_value_basis(cells)),
-        Signal("leak_column", "leak column noticed", not generic and bool(exercise.leak_columns),
+        Signal("leak_column", "noticing the leak column", not generic and bool(exercise.leak_columns),
                leak_basis(ctx.submitted_notebook, cells, exercise.leak_columns) if exercise else []),
-        Signal("class_imbalance", "class imbalance reflected in the metric",
+        Signal("class_imbalance", "a metric that suits the class imbalance",
                classification and (generic or bool(traps.get("class_imbalance"))),
                imbalance_basis(cells, _trace_metrics(ctx.trace))),
-        Signal("duplicates", "duplicate rows checked", generic or bool(traps.get("duplicate_rows")),
+        Signal("duplicates", "a check for duplicate rows", generic or bool(traps.get("duplicate_rows")),
                duplicate_basis(cells)),
     ]
     return signals
@@ -248,8 +248,8 @@ def run(ctx: GradingContext) -> Finding:
     details["missing"] = [s.name for s in missing]
     if missing:
         return finding(Status.CONCERN,
-                       "No sign that the notebook handled: " + ", ".join(s.label for s in missing) + ".",
+                       "No sign in the notebook of " + ", ".join(s.label for s in missing) + ".",
                        evidence=evidence, details=details, question=" ".join(_question(s, ctx) for s in missing))
-    return finding(Status.PASS, "The notebook shows signs of handling each data trap: "
+    return finding(Status.PASS, "The notebook shows each of: "
                    + ", ".join(s.label for s in applicable) + ".", evidence=evidence, details=details,
                    question="Which of these data problems affected your model the most, and how do you know?")

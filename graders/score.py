@@ -36,6 +36,8 @@ def _fmt(value: float) -> str:
 
 def claimed_score(trace: list[dict[str, Any]], metric: str) -> Any | None:
     """The candidate's own last held-out, non-baseline score in `metric`, from the trace (None if none)."""
+    if not trace:
+        return None
     from graders._trace import heldout_scores
 
     matching = [s for s in heldout_scores(trace)

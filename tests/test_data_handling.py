@@ -134,3 +134,17 @@ def test_generic_mode_skips_the_leak_and_applies_imbalance_only_to_classificatio
 
 def test_markdown_only_notebook_could_not_check():
     assert data_handling.run(_ctx(_nb("md:# Just text"))).status is Status.COULD_NOT_CHECK
+
+
+def _exercise_notebook(name):
+    import nbformat
+
+    return nbformat.reads(EXERCISE.file(name).read_text(), as_version=4)
+
+
+def test_churn_exercise_notebooks():
+    assert data_handling.run(_ctx(_exercise_notebook("reference_solution.ipynb"))).status is Status.PASS
+    starter = data_handling.run(_ctx(_exercise_notebook("starter.ipynb")))
+    assert starter.status is Status.CONCERN and len(starter.details["missing"]) == 4
+    example = data_handling.run(_ctx(_exercise_notebook("example_submission/notebook.ipynb")))
+    assert example.status is Status.CONCERN and example.details["missing"] == ["duplicates"]

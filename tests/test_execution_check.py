@@ -169,3 +169,22 @@ def test_real_kernel_rerun_reproduces_ordinary_outputs():
     assert execution.unreproduced_outputs(first, second, ran_cells=4) == []
     first.cells[3].outputs[0]["text"] = "46\n"
     assert [m["cell"] for m in execution.unreproduced_outputs(first, second, ran_cells=4)] == [3]
+
+
+@pytest.mark.slow
+def test_real_local_run_of_a_failing_notebook(tmp_path):
+    from harness.sandbox.run import run_notebook
+
+    nb = _nb(_cell("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})", 1),
+             _cell("df['tenure'].mean()", 2, result="3.5"))
+    path = tmp_path / "work" / "notebook.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, str(path))
+    result = run_notebook(notebook=path, workdir=path.parent, data_dir=None, limits=Limits(total_seconds=120),
+                          backend="local")
+    executed = nbformat.read(str(result.executed_notebook), as_version=4) if result.executed_notebook else None
+    finding = execution.run(_ctx(nb, executed, result))
+    assert finding.status is Status.FAIL
+    assert "cell 1" in finding.explanation and "KeyError" in finding.explanation
+    traceback = next(e for e in finding.evidence if e.summary.startswith("traceback"))
+    assert "tenure" in traceback.lines and "\x1b[" not in traceback.lines

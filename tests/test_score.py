@@ -256,3 +256,33 @@ def test_optimistic_claim_is_a_concern_and_honest_claim_passes(tmp_path, labels,
 ])
 def test_optimistic_gap_rule(metric, claimed, hidden, flagged):
     assert score.optimistic_gap(metric=metric, claimed=claimed, hidden=hidden)[1] is flagged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook, expected", [("reference_solution.ipynb", Status.PASS),
+                                                ("starter.ipynb", Status.CONCERN)])
+def test_churn_notebooks_run_and_scored_end_to_end(tmp_path, notebook, expected):
+    """The exercise's own notebooks, run by the local sandbox on a fresh variant, scored on its hidden labels."""
+    from harness.materialize import hidden_labels, reference_scores, write_data
+    from harness.sandbox.run import run_notebook
+
+    seed = 4242
+    write_data(exercise=EXERCISE, seed=seed, dest_dir=tmp_path)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "notebook.ipynb").write_text(EXERCISE.file(notebook).read_text())
+    result = run_notebook(notebook=workdir / "notebook.ipynb", workdir=workdir, data_dir=tmp_path / "data",
+                          limits=EXERCISE.limits(total_seconds=300), backend="local")
+    assert result.verdict is Verdict.COMPLETED, result.message
+    ctx = GradingContext(submitted_notebook=nbformat.read(str(workdir / "notebook.ipynb"), as_version=4),
+                         executed_notebook=None, run=result, trace=[], submission_dir=workdir,
+                         predictions_path=result.predictions, exercise=EXERCISE,
+                         hidden_labels=hidden_labels(exercise=EXERCISE, seed=seed),
+                         reference_scores=reference_scores(exercise=EXERCISE, seed=seed))
+    finding = score.run(ctx)
+    assert finding.status is expected, finding.explanation
+    baseline = ctx.reference_scores["baseline"]["roc_auc"]
+    if expected is Status.PASS:
+        assert finding.details["metrics"]["roc_auc"] > baseline + 0.1
+    else:
+        assert finding.details["metrics"]["roc_auc"] == pytest.approx(baseline)

@@ -132,3 +132,15 @@ def test_themes_are_counted_distinctly():
 def test_normalise_heading_strips_numbering_and_markup():
     assert writeup.normalise_heading("**5. Next Steps!**") == "next steps"
     assert writeup.normalise_heading("Step 3 - What’s next") == "what's next"
+
+
+@pytest.mark.parametrize("notebook, expected", [
+    ("reference_solution.ipynb", Status.PASS),
+    ("starter.ipynb", Status.CONCERN),                      # placeholder left as is
+    ("example_submission/notebook.ipynb", Status.CONCERN),  # three short bullets: under MIN_WORDS
+])
+def test_churn_exercise_notebooks(tmp_path, notebook, expected):
+    nb = nbformat.reads(EXERCISE.file(notebook).read_text(), as_version=4)
+    finding = _check(nb, tmp_path, exercise=EXERCISE)
+    assert finding.status is expected, finding.explanation
+    assert finding.details["source"].startswith("notebook cell")
