@@ -187,7 +187,9 @@ def _is_constant(v) -> bool:
 # ---------------------------------------------------------------- estimators
 
 def _sk_base():
-    return sys.modules.get("sklearn.base")
+    base = sys.modules.get("sklearn.base")
+    # while sklearn.base itself is still being imported it has no classes yet
+    return base if base is not None and hasattr(base, "ClassifierMixin") else None
 
 
 def _estimator_kind(est) -> str:
@@ -300,6 +302,7 @@ class _Tracer:
         self._token_ids: dict[int, str] = {}
         self._token_count = 0
         self._lineage: dict[int, int] = {}
+        self._via: dict[int, frozenset] = {}        # transform output row -> transformers it went through
         self._by_id: dict[int, tuple] = {}          # id(obj) -> (weakref, tag)
         self._by_content: dict[str, dict] = {}      # content hash -> tag
         self._patched_classes: set[int] = set()
@@ -389,6 +392,18 @@ class _Tracer:
         get = self._lineage.get
         return np.fromiter((get(h, h) for h in hashes.tolist()), dtype=np.uint64, count=len(hashes))
 
+    def via(self, hashes) -> list[str]:
+        """Estimator tokens of the fitted transformers these rows came out of (any of them)."""
+        if not self._via:
+            return []
+        seen = set()
+        get = self._via.get
+        for h in hashes.tolist():
+            tokens = get(h)
+            if tokens:
+                seen.update(tokens)
+        return sorted(seen)
+
     def rows(self, X) -> dict | None:
         n = _n_rows(X)
         hashes = _row_hashes(X)
@@ -400,15 +415,21 @@ class _Tracer:
         while len(roots) / mod > SAMPLE_CAP:
             mod *= 2
         sample = np.unique(roots[(roots & np.uint64(mod - 1)) == 0] & np.uint64(_HASH_MASK))[: 2 * SAMPLE_CAP]
-        return {"n": len(roots), "mod": mod, "uniq": int(len(np.unique(roots))), "h": sample.tolist()}
+        summary = {"n": len(roots), "mod": mod, "uniq": int(len(np.unique(roots))), "h": sample.tolist()}
+        via = self.via(hashes)
+        if via:
+            summary["via"] = via[:50]
+        return summary
 
-    def link_rows(self, X, out) -> None:
+    def link_rows(self, X, out, token: str) -> None:
         """Remember that the rows of `out` (a transform's output) stand for the root rows of `X`."""
-        np = _np()
         hin, hout = _row_hashes(X), _row_hashes(out)
         if hin is None or hout is None or len(hin) != len(hout) or len(self._lineage) > _LINEAGE_CAP:
             return
         roots = self.roots(hin)
+        through = frozenset([token, *self.via(hin)])
+        for o in hout.tolist():
+            self._via[o] = through
         lineage = self._lineage
         # An output row reached from two different roots is ambiguous: it then stands for itself only,
         # which can only lower an overlap (never invent one).
@@ -420,7 +441,6 @@ class _Tracer:
                 lineage[o] = r
             elif known != r:
                 lineage[o] = o
-        del np
 
     # -- linking vectors (labels, predictions) to the calls that produced them
     def register(self, obj, tag: dict) -> None:
@@ -504,10 +524,11 @@ class _Tracer:
             event["features_out"] = self.guard(_features_out, est) if est is not None else None
             if est is not None and event["kind"] == "search":
                 best = getattr(est, "best_estimator_", None)
+                event["features_out"] = self.guard(_features_out, best) if best is not None else None
                 event["best_est"] = self.token(best) if best is not None else None
                 event["best_params"] = _short(getattr(est, "best_params_", None), 300)
         if name in ("transform", "fit_transform") and event["kind"] not in ("classifier", "regressor"):
-            self.link_rows(state["X"], result)
+            self.link_rows(state["X"], result, event["est"])
             event["out_n"] = _n_rows(result)
         if name in _PREDICT_METHODS:
             self.register(result, {"call": call.id, "method": name})

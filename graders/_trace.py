@@ -1,0 +1,421 @@
+"""Read the kernel hook's trace (harness/sandbox/kernel_hook.py) and rebuild what the notebook did:
+which models were fitted on which rows, which metric calls scored which model's predictions on which
+rows, which transformers were fitted before a split, which searches picked settings.
+
+The trace is untrusted input (candidate code ran in the same process that wrote it): reading is
+size-capped, malformed lines are skipped, and every field is read defensively. Format: docs/trace-format.md.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_TRACE_BYTES = 64 * 1024 * 1024
+MAX_EVENTS = 200_000
+MIN_SAMPLE = 10          # fewer sampled rows than this and an overlap is not worth a verdict
+HELD_OUT_BELOW = 0.2     # share of evaluated rows also used for fitting: below -> held out
+TRAINING_ABOVE = 0.8     # above -> it is an evaluation on the fitting rows (duplicates stay far below this)
+SAME_ROWS_ABOVE = 0.9    # two row sets are "the same rows"
+
+FIT_METHODS = ("fit", "fit_transform", "fit_predict")
+PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "fit_predict")
+MODEL_KINDS = ("classifier", "regressor", "pipeline", "search", "model")
+SUPERVISED_TRANSFORMERS = ("SelectKBest", "SelectPercentile", "SelectFpr", "SelectFdr", "SelectFwe",
+                           "GenericUnivariateSelect", "RFE", "RFECV", "SelectFromModel", "SequentialFeatureSelector",
+                           "TargetEncoder", "WOEEncoder", "CatBoostEncoder", "LeaveOneOutEncoder", "JamesSteinEncoder",
+                           "MEstimateEncoder", "GLMMEncoder", "QuantileEncoder")
+METRIC_NAMES = {"roc_auc_score": "roc_auc", "average_precision_score": "average_precision",
+                "brier_score_loss": "brier"}
+
+
+def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
+    """Events from a JSON-lines trace; [] if there is none. Malformed lines are skipped."""
+    if path is None:
+        return []
+    path = Path(path)
+    if not path.is_file():
+        return []
+    events: list[dict[str, Any]] = []
+    with path.open("rb") as fh:
+        data = fh.read(MAX_TRACE_BYTES)
+    for raw in data.splitlines():
+        if len(events) >= MAX_EVENTS:
+            break
+        try:
+            event = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(event, dict) and isinstance(event.get("ev"), str):
+            events.append(event)
+    return events
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """A consistent sample of row fingerprints: hashes h with h % mod == 0, out of n rows."""
+
+    n: int | None
+    mod: int
+    hashes: frozenset[int]
+    via: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, data: Any) -> RowSet | None:
+        if not isinstance(data, dict) or not isinstance(data.get("h"), list):
+            return None
+        mod = data.get("mod") if isinstance(data.get("mod"), int) and data["mod"] > 0 else 1
+        hashes = frozenset(h for h in data["h"] if isinstance(h, int))
+        via = tuple(str(v) for v in data.get("via", []) if isinstance(v, str)) if isinstance(data.get("via"), list) else ()
+        n = data.get("n") if isinstance(data.get("n"), int) else None
+        return cls(n=n, mod=mod, hashes=hashes, via=via)
+
+    def at(self, mod: int) -> frozenset[int]:
+        return self.hashes if mod == self.mod else frozenset(h for h in self.hashes if h % mod == 0)
+
+    def share_in(self, other: RowSet | None) -> float | None:
+        """Share of these rows that are also in `other` (None when the samples are too small to say)."""
+        if other is None:
+            return None
+        mod = max(self.mod, other.mod)
+        mine = self.at(mod)
+        if len(mine) < MIN_SAMPLE:
+            return None
+        return len(mine & other.at(mod)) / len(mine)
+
+    def same_as(self, other: RowSet | None) -> bool:
+        a, b = self.share_in(other), other.share_in(self) if other is not None else None
+        return a is not None and b is not None and a >= SAME_ROWS_ABOVE and b >= SAME_ROWS_ABOVE
+
+
+@dataclass
+class Fit:
+    id: int
+    cell: int | None
+    line: int | None
+    est: str
+    cls: str
+    kind: str
+    final_cls: str
+    params: str
+    rows: RowSet | None
+    columns: list[str] | None
+    features_out: list[str] | None
+    has_y: bool
+    best_est: str | None = None
+    best_params: str | None = None
+
+    @property
+    def is_dummy(self) -> bool:
+        return self.final_cls.startswith("Dummy")
+
+    @property
+    def is_supervised_transformer(self) -> bool:
+        return self.has_y and self.cls in SUPERVISED_TRANSFORMERS
+
+    @property
+    def features(self) -> list[str]:
+        """Columns the model could use: what reached the final step when known, else its input columns."""
+        return self.features_out if self.features_out is not None else (self.columns or [])
+
+
+@dataclass
+class Prediction:
+    id: int
+    cell: int | None
+    line: int | None
+    est: str
+    cls: str
+    method: str
+    rows: RowSet | None
+    constant: bool
+
+
+@dataclass
+class Evaluation:
+    """One score the notebook computed (a metric call, est.score, or a cross-validation)."""
+
+    id: int
+    cell: int | None
+    line: int | None
+    metric: str
+    value: float | None
+    via: str                       # "predict", "split" (rows from the labels' split), "oof", "cv", "score", "constant"
+    est: str | None = None
+    model: str | None = None       # class name of the model (final step for pipelines)
+    params: str = ""
+    rows: RowSet | None = None     # rows the predictions were made on
+    fit: Fit | None = None
+    overlap: float | None = None   # share of `rows` the model was fitted on
+    heldout: bool | None = None
+    is_baseline: bool = False
+    label_role: str | None = None  # "train"/"test" part of a split the labels came from
+
+    def describe(self) -> dict[str, Any]:
+        return {"metric": self.metric, "value": self.value, "model": self.model, "cell": self.cell,
+                "line": self.line, "heldout": self.heldout, "overlap": _round(self.overlap),
+                "rows": self.rows.n if self.rows else None, "via": self.via, "baseline": self.is_baseline}
+
+
+@dataclass
+class Split:
+    id: int
+    cell: int | None
+    line: int | None
+    outputs: list[dict[str, Any]]
+
+    def part_rows(self, part: int) -> RowSet | None:
+        """Rows of the first array's piece with the same role (train/test) as `part`."""
+        role_part = part % 2
+        for out in self.outputs:
+            if out.get("part") == role_part:
+                return RowSet.of(out.get("rows"))
+        return None
+
+
+@dataclass
+class TraceAnalysis:
+    events: list[dict[str, Any]]
+    fits: list[Fit] = field(default_factory=list)
+    predictions: list[Prediction] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    splits: list[Split] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
+    started: bool = False
+
+    @property
+    def model_fits(self) -> list[Fit]:
+        return [f for f in self.fits if f.kind in MODEL_KINDS]
+
+    @property
+    def transformer_fits(self) -> list[Fit]:
+        return [f for f in self.fits if f.kind == "transformer"]
+
+    @property
+    def searches(self) -> list[Fit]:
+        return [f for f in self.fits if f.kind == "search"]
+
+    def fit_before(self, est: str, before: int) -> Fit | None:
+        """The latest top-level fit of `est` (or of a search whose best model `est` is) before call `before`."""
+        for fit in reversed(self.fits):
+            if fit.id < before and (fit.est == est or fit.best_est == est):
+                return fit
+        return None
+
+    def final_model(self) -> str | None:
+        """Token of the model behind the last non-baseline top-level prediction."""
+        for pred in reversed(self.predictions):
+            fit = self.fit_before(pred.est, pred.id)
+            if not pred.constant and not (fit and fit.is_dummy):
+                return pred.est
+        return None
+
+    def final_evaluation(self) -> Evaluation | None:
+        """The last held-out-or-unknown score of a non-baseline model: what the notebook reports as its result."""
+        candidates = [e for e in self.evaluations if not e.is_baseline and e.value is not None]
+        return candidates[-1] if candidates else None
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _str(v: Any, default: str = "") -> str:
+    return v if isinstance(v, str) else default
+
+
+def _strs(v: Any) -> list[str] | None:
+    return [str(x) for x in v] if isinstance(v, list) else None
+
+
+def _value(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _cell_mapper(notebook: Any | None):
+    """Cell index for events without one: the n-th executed cell is the n-th non-empty code cell."""
+    if notebook is None:
+        return lambda n: None
+    code = [i for i, c in enumerate(notebook.cells)
+            if c.cell_type == "code" and (c.source if isinstance(c.source, str) else "".join(c.source)).strip()]
+    return lambda n: code[n - 1] if isinstance(n, int) and 0 < n <= len(code) else None
+
+
+def _with_cells(events: list[dict[str, Any]], notebook: Any | None) -> list[dict[str, Any]]:
+    to_cell = _cell_mapper(notebook)
+    current = None
+    out = []
+    for e in events:
+        if e["ev"] == "cell":
+            current = _int(e.get("cell")) if _int(e.get("cell")) is not None else to_cell(e.get("n"))
+        if _int(e.get("cell")) is None and current is not None:
+            e = {**e, "cell": current}
+        out.append(e)
+    return out
+
+
+def analyse(events: list[dict[str, Any]], notebook: Any | None = None) -> TraceAnalysis:
+    """Rebuild fits, predictions, splits and evaluations from the top-level (depth 0) events."""
+    events = _with_cells(events, notebook)
+    result = TraceAnalysis(events=events)
+    result.started = any(e["ev"] == "hook_start" for e in events)
+    result.truncated = any(e["ev"] == "trace_truncated" for e in events)
+    result.errors = [e for e in events if e["ev"] == "hook_error"]
+    top = sorted((e for e in events if e.get("depth") == 0 and _int(e.get("id")) is not None),
+                 key=lambda e: e["id"])
+    by_id = {e["id"]: e for e in top}
+    for e in top:
+        cell, line = _int(e.get("cell")), _int(e.get("line"))
+        if e["ev"] == "call":
+            method = _str(e.get("method"))
+            if method in FIT_METHODS:
+                result.fits.append(Fit(
+                    id=e["id"], cell=cell, line=line, est=_str(e.get("est")), cls=_str(e.get("cls"), "?"),
+                    kind=_str(e.get("kind"), "other"), final_cls=_str(e.get("final_cls"), _str(e.get("cls"), "?")),
+                    params=_str(e.get("params")), rows=RowSet.of(e.get("rows")), columns=_strs(e.get("columns")),
+                    features_out=_strs(e.get("features_out")), has_y=bool(e.get("has_y")),
+                    best_est=e.get("best_est") if isinstance(e.get("best_est"), str) else None,
+                    best_params=e.get("best_params") if isinstance(e.get("best_params"), str) else None))
+            if method in PREDICT_METHODS:
+                result.predictions.append(Prediction(
+                    id=e["id"], cell=cell, line=line, est=_str(e.get("est")), cls=_str(e.get("cls"), "?"),
+                    method=method, rows=RowSet.of(e.get("rows")), constant=bool(e.get("constant"))))
+            if method == "score":
+                result.evaluations.append(_score_evaluation(result, e))
+        elif e["ev"] == "split":
+            outputs = [o for o in e.get("outputs", []) if isinstance(o, dict)] if isinstance(e.get("outputs"), list) else []
+            result.splits.append(Split(id=e["id"], cell=cell, line=line, outputs=outputs))
+        elif e["ev"] == "cv":
+            result.evaluations.append(_cv_evaluation(e))
+        elif e["ev"] == "metric":
+            evaluation = _metric_evaluation(result, e, by_id)
+            if evaluation is not None:
+                result.evaluations.append(evaluation)
+    _mark_cv_models(result)
+    return result
+
+
+def _finish(result: TraceAnalysis, ev: Evaluation) -> Evaluation:
+    """Fill in the model's fit, the overlap with its fitting rows and the held-out verdict."""
+    if ev.est is not None:
+        ev.fit = result.fit_before(ev.est, ev.id)
+    if ev.fit is not None:
+        ev.model = ev.model or ev.fit.final_cls
+        ev.params = ev.fit.params
+        ev.is_baseline = ev.is_baseline or ev.fit.is_dummy
+        if ev.rows is not None:
+            ev.overlap = ev.rows.share_in(ev.fit.rows)
+    if ev.overlap is not None:
+        ev.heldout = True if ev.overlap < HELD_OUT_BELOW else False if ev.overlap > TRAINING_ABOVE else None
+    elif ev.label_role is not None and ev.fit is None:
+        ev.heldout = ev.label_role == "test" or None
+    return ev
+
+
+def _score_evaluation(result: TraceAnalysis, e: dict[str, Any]) -> Evaluation:
+    ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=f"{_str(e.get('cls'))}.score",
+                    value=_value(e.get("value")), via="score", est=_str(e.get("est")), rows=RowSet.of(e.get("rows")))
+    return _finish(result, ev)
+
+
+def _cv_evaluation(e: dict[str, Any]) -> Evaluation:
+    values = e.get("values")
+    if isinstance(values, dict):
+        values = next(iter(values.values()), None)
+    numbers = [v for v in values if _value(v) is not None] if isinstance(values, list) else []
+    return Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")),
+                      metric=f"{_str(e.get('func'))}({_str(e.get('scoring'), 'None')})",
+                      value=sum(numbers) / len(numbers) if numbers else None, via="cv",
+                      est=e.get("est") if isinstance(e.get("est"), str) else None,
+                      model=_str(e.get("final_cls")) or None, params=_str(e.get("params")),
+                      rows=RowSet.of(e.get("rows")), heldout=True,
+                      is_baseline=_str(e.get("final_cls")).startswith("Dummy"))
+
+
+def _link(info: Any) -> dict[str, Any]:
+    return info.get("link") if isinstance(info, dict) and isinstance(info.get("link"), dict) else {}
+
+
+def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int, dict]) -> Evaluation | None:
+    name = _str(e.get("name"))
+    if name == "auc":  # auc(fpr, tpr): the evaluation is the roc/pr curve call that made fpr
+        curve = by_id.get(_int(_link(e.get("x")).get("curve")))
+        source = next((ev for ev in result.evaluations if curve and ev.id == curve["id"]), None)
+        if source is None:
+            return Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric="auc",
+                              value=_value(e.get("value")), via="unlinked")
+        return Evaluation(**{**source.__dict__, "id": e["id"], "cell": _int(e.get("cell")),
+                             "line": _int(e.get("line")), "metric": "auc", "value": _value(e.get("value"))})
+    pred_info = e.get("y_pred") if isinstance(e.get("y_pred"), dict) else {}
+    true_link = _link(e.get("y_true"))
+    ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=name,
+                    value=_value(e.get("value")), via="unlinked")
+    split = next((s for s in result.splits if s.id == _int(true_link.get("split"))), None)
+    if split is not None and _int(true_link.get("part")) is not None:
+        ev.label_role = "train" if true_link["part"] % 2 == 0 else "test"
+    pred_link = _link(pred_info)
+    producer = by_id.get(_int(pred_link.get("call")))
+    if producer is not None and producer["ev"] == "cv":
+        ev.via, ev.heldout = "oof", True
+        ev.est, ev.model = producer.get("est"), _str(producer.get("final_cls")) or None
+        ev.rows = RowSet.of(producer.get("rows"))
+        ev.is_baseline = bool(ev.model and ev.model.startswith("Dummy"))
+        return ev
+    if producer is not None and producer["ev"] == "call":
+        ev.via, ev.est = "predict", _str(producer.get("est"))
+        ev.rows = RowSet.of(producer.get("rows"))
+        ev.is_baseline = bool(producer.get("constant"))
+    elif split is not None:
+        ev.via = "split"
+        ev.rows = split.part_rows(true_link["part"])
+        # the model is the one that last predicted on exactly these rows
+        match = next((p for p in reversed(result.predictions)
+                      if p.id < ev.id and ev.rows is not None and ev.rows.same_as(p.rows)), None)
+        if match is not None:
+            ev.est = match.est
+    if pred_info.get("constant") is True:
+        ev.is_baseline = True
+        if ev.via == "unlinked" or ev.via == "split":
+            ev.via, ev.est = "constant", None
+            ev.model = "constant prediction"
+    return _finish(result, ev)
+
+
+def _mark_cv_models(result: TraceAnalysis) -> None:
+    """A model scored by cross-validation has a held-out evaluation even if it was later refit on everything."""
+    for ev in result.evaluations:
+        if ev.via == "cv" and ev.est and ev.fit is None:
+            ev.fit = result.fit_before(ev.est, ev.id)
+
+
+# --------------------------------------------------------------------- the interface for the score check
+
+@dataclass
+class ClaimedScore:
+    metric: str
+    value: float
+    cell: int | None
+    heldout: bool | None
+    model: str | None
+    is_baseline: bool
+
+
+def heldout_scores(events: list[dict[str, Any]], notebook: Any | None = None) -> list[ClaimedScore]:
+    """Every score the notebook computed itself, in order, with whether it was on held-out rows."""
+    scores = []
+    for ev in analyse(events, notebook).evaluations:
+        if ev.value is None:
+            continue
+        metric = ev.metric
+        if ev.via == "cv":
+            scoring = metric[metric.find("(") + 1:-1].strip("'\"")
+            metric = scoring if scoring not in ("None", "") else metric
+        scores.append(ClaimedScore(metric=METRIC_NAMES.get(metric, metric), value=ev.value, cell=ev.cell,
+                                   heldout=ev.heldout, model=ev.model, is_baseline=ev.is_baseline))
+    return scores
