@@ -127,6 +127,12 @@ def test_folder_with_symlinks_and_fifo_copies_only_regular_files(work):
     assert any("symbolic link" in w for w in sub.warnings) and any("pipe" in w for w in sub.warnings)
 
 
+def test_encrypted_members_are_skipped_without_asking_for_a_password(work):
+    sub = unpack(work, archives.marked_encrypted(notebooks.simple()))
+    assert files_under(sub.dir) == {"notebook.ipynb"}
+    assert any("encrypted" in w and "secret.csv" in w for w in sub.warnings)
+
+
 def test_nested_archive_is_kept_but_not_unpacked(work):
     sub = unpack(work, archives.nested_archive(notebooks.simple()))
     assert files_under(sub.dir) == {"notebook.ipynb", "extras.zip"}

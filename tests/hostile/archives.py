@@ -72,14 +72,27 @@ def lying_sizes(notebook: bytes, *, real_bytes: int, claimed_bytes: int) -> byte
     return _patch_sizes(data, name=b"big.bin", real=real, fake=fake)
 
 
+def marked_encrypted(notebook: bytes) -> bytes:
+    """A member whose headers say it is encrypted (zipfile cannot write real encryption)."""
+    data = zip_bytes([Entry("notebook.ipynb", notebook), Entry("secret.csv", b"a,b\n")])
+    return _patch_field(data, name=b"secret.csv", offsets=(6, 8), edit=lambda flags: bytes([flags[0] | 1, flags[1]]))
+
+
 def _patch_sizes(data: bytes, *, name: bytes, real: bytes, fake: bytes) -> bytes:
+    def edit(old: bytes) -> bytes:
+        assert old == real
+        return fake
+    return _patch_field(data, name=name, offsets=(22, 24), edit=edit, width=4)
+
+
+def _patch_field(data: bytes, *, name: bytes, offsets: tuple[int, int], edit, width: int = 2) -> bytes:
+    """Rewrite one header field of member `name` in its local (PK34) and central (PK12) header."""
     out = bytearray(data)
-    for sig, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+    for sig, field_at, name_at in ((b"PK\x03\x04", offsets[0], 30), (b"PK\x01\x02", offsets[1], 46)):
         pos = out.find(sig)
         while pos != -1:
             if out[pos + name_at:pos + name_at + len(name)] == name:
-                assert out[pos + size_at:pos + size_at + 4] == real
-                out[pos + size_at:pos + size_at + 4] = fake
+                out[pos + field_at:pos + field_at + width] = edit(bytes(out[pos + field_at:pos + field_at + width]))
             pos = out.find(sig, pos + 1)
     return bytes(out)
 

@@ -47,7 +47,7 @@ class IsolatedGrader:
     secret: str = field(default_factory=lambda: "hostile-test-secret-" + secrets.token_hex(16))
 
     def __post_init__(self) -> None:
-        for name in ("home", "tmp", "cwd", "out", "harness_home"):
+        for name in ("home", "tmp", "cwd", "out", "harness_home", "cache"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -56,7 +56,9 @@ class IsolatedGrader:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+        # library caches (matplotlib's font list) go to their own folder, so HOME shows only stray writes
         env.update(HOME=str(self.root / "home"), TMPDIR=str(self.root / "tmp"),
+                   XDG_CACHE_HOME=str(self.root / "cache"), MPLCONFIGDIR=str(self.root / "cache" / "matplotlib"),
                    HARNESS_HOME=str(self.root / "harness_home"), HARNESS_SECRET=self.secret)
         return env
 
