@@ -22,6 +22,7 @@ from typing import Any
 from IPython.core.inputtransformer2 import TransformerManager
 
 from graders.finding import Evidence, Finding, GradingContext, Status
+from harness.report.notebook_html import strip_ansi
 from harness.sandbox.result import Verdict
 
 CHECK_ID = "execution"
@@ -33,7 +34,6 @@ REL_TOLERANCE = 5e-3            # "the same number" when printed by two runs: ~3
 MISMATCHES_SHOWN = 3
 _TRACEBACK_LINES = 40
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 _TIMING = re.compile(r"(?i)\b(cpu times|wall time|elapsed|took|time taken)\b[^\n]*|"
                      r"\b\d+(\.\d+)?\s*(ns|µs|us|ms|s|sec|seconds|min|it/s|s/it)\b")
@@ -112,10 +112,6 @@ def source_line(cell: ParsedCell, node: ast.AST) -> str:
 
 
 # --- the clean run --------------------------------------------------------------------------------------------------
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
-
 
 def _timing_details(run: Any) -> dict[str, Any]:
     seconds = list(run.cell_seconds or [])

@@ -41,7 +41,8 @@ def claimed_score(trace: list[dict[str, Any]], metric: str) -> Any | None:
     from graders._trace import heldout_scores
 
     matching = [s for s in heldout_scores(trace)
-                if s.heldout and not s.is_baseline and canonical_metric(str(s.metric)) == metric]
+                if s.heldout and not s.is_baseline and canonical_metric(str(s.metric)) == metric
+                and isinstance(s.value, (int, float)) and math.isfinite(s.value)]
     return matching[-1] if matching else None
 
 

@@ -216,13 +216,21 @@ def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids
     return result
 
 
-def score_predictions(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str, target_column: str,
-                      metrics: Iterable[str]) -> dict[str, float]:
-    """Score valid predictions against the hidden labels, matched by id."""
+def align_with_labels(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str,
+                      target_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(y_true, y_score) for valid predictions matched to the hidden labels by id, in the labels' order."""
     if checked.frame is None:
         raise HarnessError("cannot score invalid predictions: " + "; ".join(checked.errors))
     truth = pd.DataFrame({"id": labels[id_column].astype(str).str.strip(), "target": labels[target_column]})
     joined = truth.merge(checked.frame, on="id", how="inner", validate="one_to_one")
     if len(joined) != len(truth):
         raise HarnessError(f"only {len(joined)} of {len(truth)} labelled ids have a prediction")
-    return compute_metrics(y_true=joined["target"], y_score=joined["prediction"], metrics=metrics)
+    return joined["target"].to_numpy(), joined["prediction"].to_numpy(dtype=float)
+
+
+def score_predictions(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str, target_column: str,
+                      metrics: Iterable[str]) -> dict[str, float]:
+    """Score valid predictions against the hidden labels, matched by id."""
+    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_column=id_column,
+                                        target_column=target_column)
+    return compute_metrics(y_true=y_true, y_score=y_score, metrics=metrics)
