@@ -59,6 +59,8 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "max": predictions.get("max", float("inf")),
         "train_file": exercise.spec["data"]["train_file"],
         "test_file": exercise.spec["data"]["test_file"],
+        "writeup_files": exercise.writeup_hints.get("files", []),
+        "starter_text": exercise.writeup_hints.get("starter_text", []),
     }
     template = resources.files("harness.templates").joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")
     return string.Template(template).substitute(contract=json.dumps(contract)).encode("utf-8")

@@ -205,7 +205,7 @@ def solve(folder: Path, *, rows: list[tuple[str, str]] | None = None, header: st
     nbformat.write(notebook, folder / "notebook.ipynb")
     if rows is None:
         with (folder / "data" / "test.csv").open() as handle:
-            rows = [(row["customer_id"], "0.25") for row in csv.DictReader(handle)]
+            rows = [(row["customer_id"], f"{k % 10 / 10}") for k, row in enumerate(csv.DictReader(handle))]
     lines = [header] + [f"{i},{p}" for i, p in rows]
     (folder / "predictions.csv").write_text("\n".join(lines) + "\n")
     return rows
@@ -231,6 +231,19 @@ def test_make_submission_packs_a_valid_submission(unpacked):
         assert archive.read("bundle.json") == (unpacked / "bundle.json").read_bytes()
     assert names == {"notebook.ipynb", "predictions.csv", "bundle.json", "NEXT_STEPS.md"}
     assert "left out scratch/train.csv" in result.stdout
+    assert "reminder" not in result.stdout
+
+
+def test_make_submission_reminds_about_starter_leftovers_without_blocking(unpacked):
+    with (unpacked / "data" / "test.csv").open() as handle:
+        ids = [row["customer_id"] for row in csv.DictReader(handle)]
+    (unpacked / "predictions.csv").write_text("customer_id,churn_probability\n" + "".join(f"{i},0.15\n" for i in ids))
+    result = run_script(unpacked)  # the starter notebook, untouched
+    assert result.returncode == 0, result.stderr
+    assert "still contains the placeholder 'Write your next steps here.'" in result.stdout
+    assert "every churn_probability is the same value" in result.stdout
+    (unpacked / "NEXT_STEPS.md").write_text("Plans.\n")
+    assert "placeholder" not in run_script(unpacked).stdout
 
 
 def _drop_first(rows):
