@@ -38,7 +38,8 @@ DEFAULT_FILES = ("NEXT_STEPS.md", "WRITEUP.md")
 _HEADING_PATTERNS = [re.compile(p) for p in (
     r"\bnext\s*steps?\b", r"\bfuture\b", r"\bimprovements?\b", r"\bhow to improve\b", r"\blimitations?\b",
     r"\bcaveats?\b", r"\bshortcomings\b", r"\bweakness(es)?\b", r"\bmore time\b", r"\bgiven (more )?time\b",
-    r"\bif i (had|have|were)\b", r"\bwhat i would do\b", r"\bwould do differently\b",
+    r"\bif i (had|have|were)\b", r"\bwhat i('d| would) (do|change|try|improve|add)\b", r"\bwould do differently\b",
+    r"\b(do|try|tackle) next\b",
     r"\bfurther (work|steps|improvements?|ideas|analysis|directions|research)\b", r"\bto ?-?dos?\b",
     r"\boutlook\b", r"\broadmap\b", r"\bwhat'?s next\b", r"\bwhere to go\b", r"\bfollow[ -]?ups?\b",
     r"\bopen (questions|issues)\b", r"\bknown issues\b", r"\brecommendations?\b", r"\bgoing forward\b",

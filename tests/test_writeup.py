@@ -45,6 +45,7 @@ def _check(nb, tmp_path, **kwargs):
     "## What I would do with more time", "## If I had another week", "## Further work", "## TODO",
     "## Outlook", "## Conclusions and next steps", "**Next steps**", "Next steps:", "<h2>Future Work</h2>",
     "Ideas for improvement\n---------------------", "## Step 5: Improvements", "## What's next?",
+    "**What I'd do next:**", "## What I would change",
 ])
 def test_finds_substantive_writeup_under_any_common_heading(tmp_path, heading):
     nb = _nb("# Churn analysis", "code:import pandas as pd", f"{heading}\n\n{SUBSTANTIVE}")
