@@ -143,7 +143,7 @@ def _read_csv(path: Path, *, max_bytes: int) -> pd.DataFrame:
         raise HarnessError(f"{path.name} is empty")
     try:
         # Everything as text: ids must keep leading zeros, and bad numbers are reported, not coerced silently.
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise HarnessError(f"{path.name} is not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
 

@@ -66,6 +66,15 @@ def test_valid_file_keeps_id_text(tmp_path, labels):
     assert checked.frame["id"].iloc[0] == "C00000"
 
 
+def test_byte_order_mark_and_index_column_are_tolerated(tmp_path, labels):
+    path = tmp_path / "predictions.csv"
+    rows = [f"{n},{i},0.5" for n, i in enumerate(labels["customer_id"])]
+    path.write_text("\n".join([",customer_id,churn_probability", *rows]) + "\n", encoding="utf-8-sig")
+    checked = check_predictions(path=path, contract=CONTRACT, expected_ids=labels["customer_id"])
+    assert checked.valid, checked.errors
+    assert checked.warnings == ["extra column(s) ignored: 'Unnamed: 0'"]
+
+
 def test_missing_and_extra_and_duplicate_ids_are_named(tmp_path, labels):
     ids = list(labels["customer_id"][3:]) + ["C00010", "X1", "X2"]
     path = _write(tmp_path, ids, [0.5] * len(ids))
