@@ -188,7 +188,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, exerc
     notebook_path = workdir / submission.notebook_path.relative_to(submission.dir)
 
     run = _sandbox_run(notebook=notebook_path, workdir=workdir, data_dir=data_dir, limits=limits,
-                       backend=sandbox, on_progress=on_progress)
+                       backend=sandbox, on_progress=on_progress,
+                       predictions_name=exercise.predictions["file"] if exercise else "predictions.csv")
     executed = _read_executed(run)
     events = _load_trace(run.trace) if run.trace and run.trace.is_file() else []
     labels = reference = None

@@ -14,19 +14,22 @@ from harness.grade import GradeOutcome
 
 
 def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:
-    console = Console(stderr=True)
-    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, disable=not show_progress,
-                  transient=False) as progress:
-        task = progress.add_task("", total=None)
+    progress = Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=Console(stderr=True),
+                        disable=not show_progress)
+    task = progress.add_task("", total=None)
 
-        def started(total: int) -> None:
-            progress.update(task, total=total)
+    def started(total: int) -> None:  # only once the options and paths are known to be good
+        progress.update(task, total=total)
+        progress.start()
 
-        def done(outcome: GradeOutcome) -> None:
-            progress.update(task, advance=1, description=outcome.report_dir.name)
+    def done(outcome: GradeOutcome) -> None:
+        progress.update(task, advance=1, description=outcome.report_dir.name)
 
+    try:
         return grade_batch(sources=sources, on_start=started, on_done=done, **options)
+    finally:
+        progress.stop()
 
 
 def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:

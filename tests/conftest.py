@@ -38,3 +38,76 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def _fail_no_docker():
     pytest.fail("CI=true but no Docker engine is reachable: docker tests must run under CI")
+
+
+# --- reports: every report.json the suite produces must match the versioned schema ---------------
+
+def assert_valid_report(path) -> dict:
+    """Load a report.json and fail with the schema errors if it does not validate; returns the document."""
+    import json
+
+    from harness.report.json_report import validation_errors
+
+    document = json.loads(open(path).read())
+    errors = validation_errors(document)
+    assert not errors, f"{path} does not match report.schema.json: {errors[:5]}"
+    return document
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_report_json_validates(tmp_path_factory):
+    """After the whole run, validate every report.json written under pytest's temp folders."""
+    yield
+    from pathlib import Path
+
+    for path in sorted(Path(tmp_path_factory.getbasetemp()).rglob("report.json")):
+        assert_valid_report(path)
+
+
+@pytest.fixture
+def harness_home(tmp_path, monkeypatch):
+    """Per-test grader state: its own secret and bundle registry, never the user's."""
+    monkeypatch.setenv("HARNESS_HOME", str(tmp_path / "harness_home"))
+    monkeypatch.setenv("HARNESS_SECRET", "test-secret-" + tmp_path.name)
+    return tmp_path / "harness_home"
+
+
+@pytest.fixture
+def fake_sandbox(monkeypatch):
+    """Stand-in for the sandbox in fast grade tests: "runs" a notebook by adding one output per code cell,
+    writes predictions for data/test.csv (random, seeded) when data was mounted, and records each call."""
+    import nbformat
+    import numpy as np
+    import pandas as pd
+
+    from harness.sandbox.result import RunResult, Verdict
+
+    calls = []
+
+    def run(*, notebook, workdir, data_dir, limits, backend, on_progress=None, predictions_name="predictions.csv"):
+        calls.append({"notebook": notebook, "workdir": workdir, "data_dir": data_dir, "limits": limits,
+                      "backend": backend, "files": sorted(p.name for p in workdir.iterdir()),
+                      "data_files": sorted(p.name for p in data_dir.iterdir()) if data_dir else None})
+        out = workdir.with_name("fake-run")
+        out.mkdir(exist_ok=True)
+        nb = nbformat.read(str(notebook), as_version=4)
+        code_cells = [c for c in nb.cells if c.cell_type == "code"]
+        for count, cell in enumerate(code_cells, start=1):
+            cell.execution_count = count
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran cell {count}\n")]
+        executed = out / "executed.ipynb"
+        nbformat.write(nb, str(executed))
+        predictions = None
+        if data_dir is not None:
+            test = pd.read_csv(data_dir / "test.csv")
+            predictions = out / predictions_name
+            pd.DataFrame({test.columns[0]: test.iloc[:, 0],
+                          "churn_probability": np.random.default_rng(0).random(len(test))}
+                         ).to_csv(predictions, index=False)
+        return RunResult(verdict=Verdict.COMPLETED, backend="local", isolated=False, wall_seconds=0.5,
+                         message="Every cell ran without error.", limits=limits,
+                         cell_seconds=[0.1 if c.cell_type == "code" else None for c in nb.cells],
+                         executed_notebook=executed, predictions=predictions, peak_memory_mb=100.0)
+
+    monkeypatch.setattr("harness.grade._sandbox_run", run)
+    return calls

@@ -1,0 +1,212 @@
+"""`grade` end to end with a stand-in sandbox (fast): variants, modes, reports, exit codes, blind, re-runs."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from conftest import assert_valid_report
+from hostile.grading import submission_from_bundle
+
+from harness.cli import grade
+from harness.errors import SandboxUnavailable
+
+REFERENCE = Path(__file__).parents[1] / "exercises" / "churn" / "reference_solution.ipynb"
+CANDIDATE = "Grace Hopper"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(grade, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def bundle_zip(harness_home, tmp_path):
+    from harness.bundle import create_bundle
+
+    return Path(create_bundle(exercise_id="churn", candidate=CANDIDATE, out_dir=tmp_path / "bundles").path)
+
+
+def submission(bundle_zip: Path, dest: Path, *, notebook: bytes | None = None, extra=None) -> Path:
+    return submission_from_bundle(bundle_zip, dest, notebook or REFERENCE.read_bytes(), extra)
+
+
+def test_bundle_submission_uses_verified_variant_and_hidden_labels(bundle_zip, tmp_path, fake_sandbox):
+    sub = submission(bundle_zip, tmp_path / "grace.zip", extra={"predictions.csv": b"customer_id,churn_probability\n"})
+    result = invoke(sub, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "grace"
+    report = assert_valid_report(folder / "report.json")
+    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "executed.ipynb"}
+    assert report["outcome"] == "graded" and report["run"]["verdict"] == "completed"
+    assert report["candidate"] == CANDIDATE
+    assert report["exercise"]["id"] == "churn"
+    assert report["variant"]["verified"] and report["variant"]["data"] == "variant"
+    assert "seed" not in json.dumps(report["variant"])
+    scores = report["scores"]
+    assert set(scores["hidden"]) == {"roc_auc", "average_precision", "brier"}
+    assert scores["baseline"]["roc_auc"] == pytest.approx(0.5)
+    assert scores["reference"]["roc_auc"] > 0.7
+    # the run got the grader's data and none of what the candidate shipped in its place
+    call = fake_sandbox[0]
+    assert call["data_dir"].name == "data" and call["data_files"] == ["test.csv", "train.csv"]
+    assert "predictions.csv" not in call["files"] and "data" not in call["files"]
+    assert {f["check"] for f in report["findings"]} >= {"score", "writeup", "execution"}
+
+
+def test_edited_bundle_json_is_not_trusted_with_hidden_labels(bundle_zip, tmp_path, fake_sandbox):
+    sub = submission(bundle_zip, tmp_path / "edited.zip")
+    with zipfile.ZipFile(sub) as z:
+        names = {i.filename: z.read(i) for i in z.infolist()}
+    bundle_name = next(n for n in names if n.endswith("bundle.json"))
+    bundle = json.loads(names[bundle_name])
+    bundle["bundle_id"] = "someone-else"
+    names[bundle_name] = json.dumps(bundle).encode()
+    with zipfile.ZipFile(sub, "w") as z:
+        for name, data in names.items():
+            z.writestr(name, data)
+    assert invoke(sub, "--out", tmp_path / "out").exit_code == 0
+    report = assert_valid_report(tmp_path / "out" / "edited" / "report.json")
+    assert report["variant"]["verified"] is False and report["variant"]["data"] == "default"
+    assert report["scores"]["hidden"] is None
+    assert any("Could not verify the bundle" in w for w in report["warnings"])
+
+
+def test_bare_notebook_with_exercise_runs_default_data_without_hidden_labels(harness_home, tmp_path,
+                                                                             fake_sandbox):
+    result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    report = assert_valid_report(tmp_path / "out" / "reference_solution" / "report.json")
+    assert report["variant"] == {**report["variant"], "bundle_id": None, "verified": False, "data": "default"}
+    assert report["scores"]["hidden"] is None
+    assert "verified bundle" in report["scores"]["hidden_note"]
+    score = next(f for f in report["findings"] if f["check"] == "score")
+    assert score["status"] == "could_not_check"
+    assert fake_sandbox[0]["data_dir"] is not None
+
+
+def test_generic_mode_keeps_the_submissions_own_files(harness_home, tmp_path, fake_sandbox):
+    folder = tmp_path / "iris-study"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from sklearn.datasets import load_iris\nimport helpers\nX, y = load_iris(return_X_y=True)")])
+    nbformat.write(nb, str(folder / "analysis.ipynb"))
+    (folder / "helpers.py").write_text("VALUE = 1\n")
+    result = invoke(folder, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    report = assert_valid_report(tmp_path / "out" / "iris-study" / "report.json")
+    assert report["exercise"] is None and report["variant"]["data"] == "submission"
+    assert report["scores"]["primary_metric"] is None
+    assert fake_sandbox[0]["data_dir"] is None
+    assert "helpers.py" in fake_sandbox[0]["files"]
+    score = next(f for f in report["findings"] if f["check"] == "score")
+    assert score["status"] == "not_applicable"
+
+
+def test_broken_zip_gets_a_rejected_report_and_exit_0(harness_home, tmp_path, fake_sandbox):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    result = invoke(broken, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    report = assert_valid_report(tmp_path / "out" / "broken" / "report.json")
+    assert report["outcome"] == "rejected" and report["run"]["verdict"] == "not_run"
+    assert [f["check"] for f in report["findings"]] == ["intake"]
+    assert report["findings"][0]["status"] == "fail"
+    assert "Rejected" in (tmp_path / "out" / "broken" / "report.html").read_text()
+    assert not fake_sandbox
+
+
+def test_missing_path_is_bad_input_exit_2_one_line(tmp_path):
+    result = invoke(tmp_path / "nope.zip", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "submission not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_exercise_is_bad_input(tmp_path):
+    result = invoke(REFERENCE, "--exercise", "nope", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "unknown exercise 'nope'" in result.output
+
+
+def test_sandbox_unavailable_exits_3(harness_home, tmp_path, monkeypatch):
+    def no_engine(**kwargs):
+        raise SandboxUnavailable("no Docker engine is reachable")
+
+    monkeypatch.setattr("harness.grade._sandbox_run", no_engine)
+    result = invoke(REFERENCE, "--exercise", "churn", "--sandbox", "docker", "--out", tmp_path / "out")
+    assert result.exit_code == 3
+    assert "no Docker engine" in result.output and "Traceback" not in result.output
+
+
+def test_internal_error_still_writes_a_report_and_exits_4(harness_home, tmp_path, fake_sandbox, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("scoring exploded")
+
+    monkeypatch.setattr("harness.grade.score_hidden_test", broken)
+    result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
+    assert result.exit_code == 4
+    report = assert_valid_report(tmp_path / "out" / "reference_solution" / "report.json")
+    assert report["outcome"] == "internal_error" and "scoring exploded" in report["message"]
+    assert "RuntimeError" in report["run"]["traceback"]
+
+
+def test_blind_leaves_out_every_identifying_detail(bundle_zip, tmp_path, fake_sandbox):
+    nb = nbformat.reads(REFERENCE.read_text(), as_version=4)
+    nb.metadata["authors"] = [{"name": CANDIDATE}]
+    sub = submission(bundle_zip, tmp_path / "grace_hopper.zip", notebook=nbformat.writes(nb).encode())
+    result = invoke(sub, "--blind", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    assert folder.name.startswith("submission-")
+    report = assert_valid_report(folder / "report.json")
+    assert report["blind"] and report["candidate"] is None and report["submission"]["source_name"] is None
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"index.html", "summary.csv", "executed.ipynb"}
+    for path in written:
+        text = path.read_text()
+        assert "Grace" not in text and "Hopper" not in text and "grace_hopper" not in text, path
+    # the same submission graded openly names the candidate
+    invoke(sub, "--out", tmp_path / "open")
+    assert "Grace Hopper" in (tmp_path / "open" / "index.html").read_text()
+
+
+def test_second_run_skips_unchanged_submission_unless_forced(harness_home, tmp_path, fake_sandbox):
+    out = tmp_path / "out"
+    assert invoke(REFERENCE, "--exercise", "churn", "--out", out).exit_code == 0
+    first = (out / "reference_solution" / "report.json").read_text()
+    again = invoke(REFERENCE, "--exercise", "churn", "--out", out)
+    assert "already graded" in again.output and len(fake_sandbox) == 1
+    assert (out / "reference_solution" / "report.json").read_text() == first
+    forced = invoke(REFERENCE, "--exercise", "churn", "--out", out, "--force")
+    assert forced.exit_code == 0 and len(fake_sandbox) == 2
+
+
+def test_changed_input_is_graded_again(harness_home, tmp_path, fake_sandbox):
+    nb_path = tmp_path / "notebook.ipynb"
+    nb_path.write_bytes(REFERENCE.read_bytes())
+    invoke(nb_path, "--exercise", "churn", "--out", tmp_path / "out")
+    nb_path.write_text(nb_path.read_text().replace("import", "import  ", 1))
+    invoke(nb_path, "--exercise", "churn", "--out", tmp_path / "out")
+    assert len(fake_sandbox) == 2
+
+
+def test_json_output_and_limit_overrides(harness_home, tmp_path, fake_sandbox):
+    result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out", "--json", "--timeout", "77",
+                    "--cell-timeout", "11", "--memory", "512", "--cpus", "0.5")
+    assert result.exit_code == 0
+    summary = json.loads(result.output)
+    (entry,) = summary["reports"]
+    assert entry["outcome"] == "graded" and Path(entry["report_html"]).is_file()
+    limits = fake_sandbox[0]["limits"]
+    assert (limits.total_seconds, limits.cell_seconds, limits.memory_mb, limits.cpus) == (77, 11, 512, 0.5)
+    report = assert_valid_report(Path(entry["report_dir"]) / "report.json")
+    assert report["run"]["limits"]["total_seconds"] == 77
+
+
+def test_help_documents_exit_codes():
+    result = CliRunner().invoke(grade, ["--help"])
+    assert result.exit_code == 0
+    for line in ("0  report(s) written", "2  bad input", "3  sandbox unavailable", "4  internal error"):
+        assert line in result.output
