@@ -70,20 +70,23 @@ for _ in range(2_000_000):
 
 
 def fill_disks(*, max_gb: float) -> bytes:
-    """Fill /tmp, HOME and the working folder until writes fail (or max_gb each), then a huge predictions file."""
+    """Fill /tmp, HOME and the working folder (many 64 MB files, so a per-file size limit is not enough)
+    until writes fail or max_gb each, then write a huge predictions file. Prints what got written."""
     return notebook_bytes(_cells(f"""
         import os
         def fill(folder, limit=int({max_gb} * 2**30)):
-            chunk, written = b'\\0' * 2**24, 0
-            try:
-                with open(os.path.join(folder, 'filler.bin'), 'wb') as f:
-                    while written < limit:
-                        f.write(chunk); f.flush(); written += len(chunk)
-            except OSError as exc:
-                return written, str(exc)
+            chunk, written, index = b'\\0' * 2**22, 0, 0
+            while written < limit:
+                try:
+                    with open(os.path.join(folder, f'filler-{{index}}.bin'), 'wb') as f:
+                        for _ in range(16):
+                            f.write(chunk); f.flush(); written += len(chunk)
+                except OSError as exc:
+                    return written, str(exc)
+                index += 1
             return written, None
         for folder in ['/tmp', os.path.expanduser('~'), os.getcwd()]:
-            print(folder, fill(folder))
+            print('filled', folder, fill(folder))
         """, f"""
         with open('predictions.csv', 'w') as f:
             f.write('customer_id,churn_probability\\n')
