@@ -8,7 +8,7 @@ import re
 import secrets
 import string
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -125,7 +125,7 @@ def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleI
     out_dir = _prepare_out_dir(out_dir)
     secret = load_secret()
     bundle_id = secrets.token_urlsafe(12)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
 
     files = {
         INSTRUCTIONS: render_instructions(exercise, candidate=candidate),

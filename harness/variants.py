@@ -50,5 +50,5 @@ def load_secret() -> bytes:
 
 def variant_seed(*, exercise_id: str, bundle_id: str, secret: bytes) -> int:
     """A 63-bit seed; the ':' keeps ('ab', 'c') and ('a', 'bc') apart."""
-    digest = hmac.new(secret, f"{exercise_id}:{bundle_id}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret, f"{exercise_id}:{bundle_id}".encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") >> 1

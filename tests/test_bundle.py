@@ -79,7 +79,7 @@ def test_candidates_get_different_data_each_reproducible_from_bundle_id_and_secr
     contents = [zip_files(Path(info.path)) for info in two_bundles]
     assert contents[0]["data/train.csv"] != contents[1]["data/train.csv"]
     assert contents[0]["data/test.csv"] != contents[1]["data/test.csv"]
-    for info, files in zip(two_bundles, contents):
+    for info, files in zip(two_bundles, contents, strict=True):
         seed = variant_seed(exercise_id="churn", bundle_id=info.bundle_id, secret=secret)
         regenerated = data_files(exercise=exercise, seed=seed)
         assert files["data/train.csv"] == regenerated["data/train.csv"]
@@ -177,13 +177,14 @@ def test_unwritable_output_folder_is_one_clear_line(tmp_path):
 
 
 def test_empty_candidate_name_is_refused(tmp_path):
-    line = _one_clean_line(CliRunner().invoke(harness, ["bundle", "churn", "--candidate", "  ", "--out", str(tmp_path)]))
+    result = CliRunner().invoke(harness, ["bundle", "churn", "--candidate", "  ", "--out", str(tmp_path)])
+    line = _one_clean_line(result)
     assert "candidate name is empty" in line
 
 
 def test_bundle_through_the_real_entry_point_reports_errors_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "harness", "bundle", "missing-exercise", "--candidate", "X",
-                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=120,
+                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False,
                             env={**os.environ, "HARNESS_HOME": str(tmp_path / "home")})
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "unknown exercise" in result.stderr
@@ -214,7 +215,7 @@ def solve(folder: Path, *, rows: list[tuple[str, str]] | None = None, header: st
 def run_script(folder: Path) -> subprocess.CompletedProcess:
     # the bare interpreter, outside any project venv: the script must need only the standard library
     return subprocess.run([sys.executable, "-I", str(folder / "make_submission.py")], cwd=folder.parent,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_make_submission_packs_a_valid_submission(unpacked):

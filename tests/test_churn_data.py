@@ -63,10 +63,11 @@ def test_outliers_and_drift(data):
     typical = train.groupby("plan")["monthly_charges"].median()
     assert (train["monthly_charges"] > 5 * typical.max()).sum() >= 3
     assert pd.to_datetime(test[churn.DATE_COLUMN]).median() > pd.to_datetime(train[churn.DATE_COLUMN]).median()
-    premium = lambda df: df.loc[df["plan"] == "Premium", "monthly_charges"].median()  # noqa: E731
-    assert premium(test) > 1.05 * premium(train)
-    m2m = lambda df: (df["contract"] == "month-to-month").mean()  # noqa: E731
-    assert m2m(test) > m2m(train) + 0.05
+    periods = {"train": train, "test": test}
+    premium_price = {name: df.loc[df["plan"] == "Premium", "monthly_charges"].median() for name, df in periods.items()}
+    assert premium_price["test"] > 1.05 * premium_price["train"]
+    month_to_month = {name: (df["contract"] == "month-to-month").mean() for name, df in periods.items()}
+    assert month_to_month["test"] > month_to_month["train"] + 0.05
 
 
 def test_leak_column_is_filled_only_after_churn(data):

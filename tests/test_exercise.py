@@ -151,7 +151,7 @@ def test_non_editable_install_finds_exercises_and_templates(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     harness_file, datasets_file, rows = result.stdout.split()
     assert harness_file.startswith(str(target)) and datasets_file.startswith(str(target))

@@ -190,7 +190,8 @@ def example_submission() -> nbformat.NotebookNode:
                  "X_test = X_test.reindex(columns=X.columns, fill_value=0).fillna(X.median())\n"
                  "rf.fit(X, y)\n"
                  "pd.DataFrame({'customer_id': test['customer_id'],\n"
-                 "              'churn_probability': rf.predict_proba(X_test)[:, 1]}).to_csv('predictions.csv', index=False)"),
+                 "              'churn_probability': rf.predict_proba(X_test)[:, 1]}).to_csv('predictions.csv',\n"
+                 "                                                                           index=False)"),
         ("md", "## Next steps\n\n"
                "- Try gradient boosting and tune hyperparameters with cross-validation.\n"
                "- The classes are imbalanced (about 15 % churn); look at precision/recall, not only AUC.\n"
