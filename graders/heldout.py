@@ -1,0 +1,270 @@
+"""Held-out evaluation and leakage, judged from what actually ran (the kernel trace), not from keywords.
+
+Findings, worst first:
+  FAIL     the final model's only evaluation is on rows it was fitted on; a supervised transformer
+           (SelectKBest, TargetEncoder, ...) fitted on rows later used for evaluation; the exercise's leak
+           column used as a feature by the final model.
+  CONCERN  an unsupervised transformer (scaler, imputer, encoder) fitted on rows later used for evaluation;
+           the reported score's rows were also used to pick the model or its settings (a search fitted on
+           them, or three or more settings of one model class scored on them); a non-final model scored only
+           on its training rows; a leak column used by an earlier model; static-only indications.
+A train score next to a held-out score, baseline vs model on the same split, cross-validation inside a
+pipeline and transformers fitted on the unlabeled test.csv rows are all fine. Row overlaps are shares of
+sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
+Static reading (graders/_static.py) is the fallback when nothing was traced; it is never a FAIL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graders._static import StaticFacts, SUPERVISED_NAME, cell_line, read_static
+from graders._trace import Evaluation, Fit, TraceAnalysis, analyse
+from graders.finding import Evidence, Finding, GradingContext, Status
+
+CHECK_ID = "heldout"
+TITLE = "Held-out evaluation and leakage"
+ORDER = 30
+
+LEAK_SHARE = 0.5           # share of the evaluated rows a transformer was fitted on before it counts
+TUNING_SETTINGS = 3        # settings of one model class scored on the final rows before it counts as tuning
+EVIDENCE_EVENTS = 3
+
+
+@dataclass
+class Issue:
+    status: Status
+    sentence: str
+    question: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _notebook(ctx: GradingContext) -> Any:
+    return ctx.executed_notebook if ctx.executed_notebook is not None else ctx.submitted_notebook
+
+
+def _ev_evidence(ev: Evaluation, notebook: Any, summary: str) -> Evidence:
+    return Evidence(source="trace", summary=summary, cell=ev.cell, lines=cell_line(notebook, ev.cell, ev.line),
+                    data=ev.describe())
+
+
+def _fit_evidence(fit: Fit, notebook: Any, summary: str, **data: Any) -> Evidence:
+    return Evidence(source="trace", summary=summary, cell=fit.cell, lines=cell_line(notebook, fit.cell, fit.line),
+                    data={"class": fit.cls, "rows": fit.rows.n if fit.rows else None, **data})
+
+
+def training_set_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
+    """Models whose every evaluation is on their own fitting rows."""
+    issues = []
+    final = a.final_evaluation()
+    by_model: dict[str, list[Evaluation]] = {}
+    for ev in a.evaluations:
+        if ev.est and not ev.is_baseline:
+            by_model.setdefault(ev.est, []).append(ev)
+    for est, evs in by_model.items():
+        on_training = [e for e in evs if e.heldout is False]
+        if not on_training or any(e.heldout for e in evs):
+            continue
+        is_final = final is not None and final.est == est
+        worst = on_training[-1]
+        status = Status.FAIL if is_final else Status.CONCERN
+        issues.append(Issue(
+            status=status,
+            sentence=(f"The {'reported' if is_final else 'only'} score of {worst.model} ({worst.metric} "
+                      f"{_fmt(worst.value)}) was computed on rows the model was trained on, so it says nothing "
+                      "about new customers."),
+            question=(f"How would {worst.model} score on customers it has not seen, and how would you set up "
+                      "that evaluation?"),
+            evidence=[_ev_evidence(e, notebook, f"{e.metric} of {e.model} on {e.rows.n if e.rows else '?'} rows, "
+                                               f"{round(100 * (e.overlap or 0))}% of them used to fit it")
+                      for e in on_training[-EVIDENCE_EVENTS:]]))
+    return issues
+
+
+def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
+    """Transformers fitted on rows that were later used to evaluate a model whose inputs they produced."""
+    issues, seen = [], set()
+    for ev in a.evaluations:
+        if ev.rows is None or ev.heldout is False:
+            continue
+        through = set(ev.rows.via) | set(ev.fit.rows.via if ev.fit and ev.fit.rows else ())
+        for token in sorted(through):
+            fit = next((f for f in reversed(a.transformer_fits) if f.est == token and f.id < ev.id), None)
+            share = ev.rows.share_in(fit.rows) if fit is not None else None
+            if fit is None or share is None or share < LEAK_SHARE or fit.id in seen:
+                continue
+            seen.add(fit.id)
+            supervised = fit.is_supervised_transformer
+            issues.append(Issue(
+                status=Status.FAIL if supervised else Status.CONCERN,
+                sentence=(f"{fit.cls} was fitted {'with the target ' if supervised else ''}on rows that were later "
+                          f"used to evaluate {ev.model or 'the model'} ({round(100 * share)}% of them), so the "
+                          + ("evaluation rows helped choose the features and the score is optimistic."
+                             if supervised else
+                             "held-out rows informed the preprocessing; the effect is usually small, but it is a "
+                             "habit worth discussing.")),
+                question=(f"Why was {fit.cls} fitted before the split, and how would you keep the evaluation rows "
+                          "out of it (for example inside a Pipeline)?"),
+                evidence=[_fit_evidence(fit, notebook, f"{fit.cls} fitted on {fit.rows.n if fit.rows else '?'} rows"
+                                        f"{' with y' if fit.has_y else ''}", share_of_evaluated_rows=round(share, 3)),
+                          _ev_evidence(ev, notebook, f"{ev.metric} of {ev.model} on rows that went through "
+                                                     f"{fit.cls}")]))
+    return issues
+
+
+def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
+    """The reported score's rows also chose the model or its settings."""
+    final = a.final_evaluation()
+    if final is None or final.rows is None or final.heldout is False:
+        return []
+    issues = []
+    for search in a.searches:
+        share = final.rows.share_in(search.rows)
+        if search.id < final.id and share is not None and share >= LEAK_SHARE and search.est != final.est:
+            issues.append(Issue(
+                status=Status.CONCERN,
+                sentence=(f"{search.cls} picked settings using {round(100 * share)}% of the rows the final score is "
+                          "reported on, so that score is optimistic."),
+                question="Which rows chose the hyperparameters, and which rows did the reported score come from?",
+                evidence=[_fit_evidence(search, notebook, f"{search.cls} fitted", best_params=search.best_params),
+                          _ev_evidence(final, notebook, "the reported score")]))
+    same_rows = [e for e in a.evaluations if e.rows is not None and not e.is_baseline and e.via != "cv"
+                 and final.rows.same_as(e.rows)]
+    settings: dict[str, set[str]] = {}
+    for ev in same_rows:
+        settings.setdefault(ev.model or "?", set()).add(ev.params)
+    for model, params in settings.items():
+        if len(params) >= TUNING_SETTINGS:
+            scored = [e for e in same_rows if (e.model or "?") == model]
+            issues.append(Issue(
+                status=Status.CONCERN,
+                sentence=(f"{len(params)} settings of {model} were scored on the same rows as the reported score, "
+                          "so the reported score is the best of several tries on those rows and is optimistic."),
+                question="How did you pick the final settings, and which data would give an unbiased score for them?",
+                evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)} with {e.params[:120]}")
+                          for e in scored[:EVIDENCE_EVENTS]]))
+    return issues
+
+
+def leak_column_issues(a: TraceAnalysis, notebook: Any, leak_columns: list[str]) -> list[Issue]:
+    if not leak_columns:
+        return []
+    final_est = a.final_model()
+    issues = []
+    for fit in a.model_fits:
+        used = [c for c in leak_columns if any(c == f or c in f for f in fit.features)]
+        if not used:
+            continue
+        certain = fit.features_out is not None or fit.kind not in ("pipeline", "search")
+        is_final = fit.est == final_est
+        status = Status.FAIL if (certain and is_final) else Status.CONCERN
+        issues.append(Issue(
+            status=status,
+            sentence=(f"{fit.final_cls} was {'trained' if certain else 'given the data'} with {', '.join(used)}, "
+                      "which is only known after a customer has left (a target leak)"
+                      + ("." if is_final else "; it is not the final model, but check it is gone.")),
+            question=f"What does {used[0]} tell you about a customer, and when is it known?",
+            evidence=[_fit_evidence(fit, notebook, f"{fit.final_cls} fitted with column(s) {', '.join(used)}",
+                                    features=(fit.features or [])[:40])]))
+        if status is Status.FAIL:
+            break
+    return issues
+
+
+def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
+    """Indications from the code alone: at most CONCERN."""
+    issues = []
+    early = [s for s in facts.transformer_fits if facts.before_first_split(s)]
+    if early:
+        s = early[0]
+        issues.append(Issue(
+            status=Status.CONCERN,
+            sentence=(f"The code fits {s.name} before it splits the data (read from the code, not confirmed by "
+                      "a run), which would let held-out rows inform "
+                      + ("feature selection." if SUPERVISED_NAME.match(s.name) else "the preprocessing.")),
+            question=f"Which rows was {s.name} fitted on?",
+            evidence=[Evidence(source="static", summary=f"{s.name} fitted before the first split", cell=s.cell,
+                               lines=s.code, data=s.evidence_data())]))
+    if facts.train_only_metrics and not facts.heldout_metrics and facts.metrics:
+        s = facts.train_only_metrics[-1]
+        issues.append(Issue(
+            status=Status.CONCERN,
+            sentence="The code only scores predictions against training labels (read from the code, not confirmed "
+                     "by a run).",
+            question="Which rows is your reported score computed on?",
+            evidence=[Evidence(source="static", summary="metric on training labels", cell=s.cell, lines=s.code,
+                               data=s.evidence_data())]))
+    for column in leak_columns:
+        sites = facts.string_literals.get(column, [])
+        dropped = any("drop" in s.code or "exclude" in s.code.lower() or "leak" in s.code.lower() for s in sites)
+        if sites and not dropped:
+            issues.append(Issue(
+                status=Status.CONCERN,
+                sentence=f"The code names {column}, a target leak, and nowhere visibly drops it (read from the code).",
+                question=f"Is {column} among the model's features?",
+                evidence=[Evidence(source="static", summary=f"{column} mentioned", cell=s.cell, lines=s.code,
+                                   data=s.evidence_data()) for s in sites[:EVIDENCE_EVENTS]]))
+    return issues
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _why_not_traced(ctx: GradingContext, a: TraceAnalysis) -> str:
+    run = ctx.run
+    if run is None or not a.started:
+        return "the notebook was not run with the tracer"
+    if getattr(run, "failed_cell", None) is not None:
+        return f"the run stopped at cell {run.failed_cell} before any evaluation"
+    return "the run computed no scikit-learn metric, score or cross-validation"
+
+
+def run(ctx: GradingContext) -> Finding:
+    notebook = _notebook(ctx)
+    a = analyse(ctx.trace or [], notebook)
+    facts = read_static(notebook)
+    leak_columns = ctx.exercise.leak_columns if ctx.exercise is not None else []
+    traced = bool(a.evaluations)
+    details: dict[str, Any] = {"basis": "trace" if traced else "static",
+                               "evaluations": [e.describe() for e in a.evaluations[:50]],
+                               "hook_errors": len(a.errors), "trace_truncated": a.truncated}
+    issues = leak_column_issues(a, notebook, leak_columns)
+    if traced:
+        issues += training_set_issues(a, notebook) + transformer_issues(a, notebook) + selection_issues(a, notebook)
+    else:
+        issues += static_issues(facts, [] if a.model_fits else leak_columns)
+    details["issues"] = [{"status": i.status.value, "sentence": i.sentence} for i in issues]
+    if issues:
+        issues.sort(key=lambda i: -i.status.severity)
+        worst = issues[0]
+        evidence = [ev for issue in issues for ev in issue.evidence]
+        return Finding(check=CHECK_ID, title=TITLE, status=worst.status, explanation=worst.sentence,
+                       evidence=evidence, question=worst.question, details=details)
+    if not traced:
+        reason = _why_not_traced(ctx, a)
+        found = facts.heldout_metrics or facts.splits
+        where = (f" The code does appear to split the data and score held-out rows "
+                 f"(cell {found[0].cell}), but that was read, not run." if found else "")
+        return Finding(check=CHECK_ID, title=TITLE, status=Status.COULD_NOT_CHECK,
+                       explanation=f"Held-out evaluation could not be verified because {reason}.{where}",
+                       evidence=[Evidence(source="static", summary=f"{s.name} in the code", cell=s.cell, lines=s.code,
+                                          data=s.evidence_data()) for s in found[:EVIDENCE_EVENTS]],
+                       question="Walk me through how you estimated performance on unseen customers.",
+                       details=details)
+    held = [e for e in a.evaluations if e.heldout and not e.is_baseline] or [e for e in a.evaluations if e.heldout]
+    if not held:
+        return Finding(check=CHECK_ID, title=TITLE, status=Status.CONCERN,
+                       explanation="The notebook computed scores, but none could be confirmed to be on held-out rows.",
+                       evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}")
+                                 for e in a.evaluations[-EVIDENCE_EVENTS:]],
+                       question="Which rows were your reported scores computed on?", details=details)
+    shown = held[-EVIDENCE_EVENTS:]
+    return Finding(check=CHECK_ID, title=TITLE, status=Status.PASS,
+                   explanation=(f"Models were scored on rows they were not fitted on ({len(held)} held-out "
+                                "evaluation(s)) and no preprocessing or selection used those rows."),
+                   evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)} for {e.model} on held-out rows"
+                                                       f" (overlap with fitting rows {_fmt(e.overlap)})")
+                             for e in shown],
+                   details=details)
+

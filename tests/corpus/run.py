@@ -1,0 +1,44 @@
+"""Run a corpus case through the real runner (local backend, kernel hook included) and grade it."""
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from graders._trace import load_trace
+from graders.finding import Finding, GradingContext
+from harness.exercise import load_exercise
+from harness.materialize import write_data
+from harness.sandbox.result import Limits
+from harness.sandbox.run import run_notebook
+from corpus import Case
+
+DATA_SEED = 7
+CORPUS_LIMITS = Limits(total_seconds=180, cell_seconds=120, memory_mb=4096)
+
+
+def make_data(dest: Path) -> Path:
+    """The churn data every case reads (one shared copy); returns the data/ folder."""
+    write_data(exercise=load_exercise("churn"), seed=DATA_SEED, dest_dir=dest)
+    return dest / "data"
+
+
+def run_case(case: Case, *, data_dir: Path, work_root: Path) -> GradingContext:
+    work = work_root / case.name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    nbformat.write(case.notebook, work / "notebook.ipynb")
+    for name, text in case.files.items():
+        (work / name).write_text(text)
+    result = run_notebook(notebook=work / "notebook.ipynb", workdir=work, data_dir=data_dir, limits=CORPUS_LIMITS,
+                          backend="local", out_dir=work_root / f"{case.name}.run")
+    executed = nbformat.read(result.executed_notebook, as_version=4) if result.executed_notebook else None
+    return GradingContext(submitted_notebook=case.notebook, executed_notebook=executed, run=result,
+                          trace=load_trace(result.trace), submission_dir=work, predictions_path=result.predictions,
+                          exercise=load_exercise(case.exercise) if case.exercise else None)
+
+
+def grade(case: Case, ctx: GradingContext) -> dict[str, Finding]:
+    return {check: importlib.import_module(f"graders.{check}").run(ctx) for check in case.expected}
