@@ -1,9 +1,11 @@
 """Data handling: did the candidate notice the data's usual traps? Concerns only, never a fail.
 
-Signals (each read from the code's AST, markdown text and code comments; each listed with what it rests on):
-  missing_values   an imputer, fillna/dropna/interpolate, or a model that handles NaN natively
-  leak_column      the exercise's leak column dropped/excluded in code, or named in markdown or a comment
-                   (skipped in generic mode: we do not know the leak)
+Signals (read from the code's AST, markdown text, code comments and the run's trace; each listed with what it
+rests on):
+  missing_values   an imputer, fillna/dropna/interpolate, or a model that handles NaN natively (in the code
+                   or fitted during the run)
+  leak_column      the exercise's leak column dropped/excluded in code, or named in markdown or a comment -
+                   unless the trace shows the final model was fitted on it (skipped in generic mode)
   class_imbalance  an imbalance-aware metric (ROC AUC, average precision, F1, balanced accuracy, log loss, ...)
                    rather than only accuracy, or class weights / resampling
   duplicates       drop_duplicates() or duplicated()
@@ -54,10 +56,11 @@ class Signal:
     label: str
     applicable: bool
     basis: list[dict[str, Any]] = field(default_factory=list)   # {"source", "cell", "line", "what"}
+    against: list[dict[str, Any]] = field(default_factory=list)  # what ran contradicts the signs, same shape
 
     @property
     def present(self) -> bool:
-        return bool(self.basis)
+        return bool(self.basis) and not self.against
 
 
 def _calls(cells: list[ParsedCell]):
@@ -171,7 +174,7 @@ def imbalance_basis(cells: list[ParsedCell], trace_metrics: list[dict[str, Any]]
     return out
 
 
-def _trace_metrics(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _trace_metrics(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, Any]]:
     """Imbalance-aware metrics the run actually computed, from the kernel-hook trace."""
     if not trace:
         return []
@@ -179,10 +182,44 @@ def _trace_metrics(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     aware = {"roc_auc", "average_precision", "f1", "log_loss", "brier"}
     out = []
-    for score in heldout_scores(trace):
+    for score in heldout_scores(trace, notebook):
         if canonical_metric(str(score.metric)) in aware:
             out.append({"source": "trace", "cell": score.cell, "line": "", "what": f"computed {score.metric}"})
     return out
+
+
+def _trace_fits(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every fit the run made, nested ones too (an imputer inside a pipeline is a depth > 0 call)."""
+    from graders._trace import FIT_METHODS
+
+    return [e for e in trace if e.get("ev") == "call" and e.get("method") in FIT_METHODS
+            and isinstance(e.get("cls"), str)]
+
+
+def trace_missing_value_basis(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out, seen = [], set()
+    for event in _trace_fits(trace):
+        cls = event["cls"]
+        if (cls in _IMPUTE_CALLS or _NAN_NATIVE_MODELS.match(cls)) and cls not in seen:
+            seen.add(cls)
+            out.append({"source": "trace", "cell": event.get("cell") if isinstance(event.get("cell"), int) else None,
+                        "line": "", "what": f"{cls} was fitted during the run"})
+    return out
+
+
+def leak_in_final_model(trace: list[dict[str, Any]], notebook: Any, columns: list[str]) -> list[dict[str, Any]]:
+    """The last non-baseline model the run fitted, if it took a leak column as input."""
+    if not trace:
+        return []
+    from graders._trace import analyse
+
+    models = [f for f in analyse(trace, notebook).model_fits if not f.is_dummy]
+    if not models:
+        return []
+    final = models[-1]
+    used = [c for c in columns if c in (final.columns or []) or any(c in name for name in final.features)]
+    return [{"source": "trace", "cell": final.cell, "line": "",
+             "what": f"the final model ({final.final_cls}) was fitted with '{c}' as an input"} for c in used]
 
 
 def _does_classification(cells: list[ParsedCell]) -> bool:
@@ -196,12 +233,13 @@ def collect_signals(ctx: GradingContext, cells: list[ParsedCell]) -> list[Signal
     classification = exercise.task_type == "binary_classification" if exercise else _does_classification(cells)
     signals = [
         Signal("missing_values", "handling of missing values", generic or bool(traps.get("missing_values")),
-               missing_value_basis(cells)),
+               missing_value_basis(cells) + trace_missing_value_basis(ctx.trace)),
         Signal("leak_column", "noticing the leak column", not generic and bool(exercise.leak_columns),
-               leak_basis(ctx.submitted_notebook, cells, exercise.leak_columns) if exercise else []),
+               leak_basis(ctx.submitted_notebook, cells, exercise.leak_columns) if exercise else [],
+               leak_in_final_model(ctx.trace, ctx.executed_notebook, exercise.leak_columns) if exercise else []),
         Signal("class_imbalance", "a metric that suits the class imbalance",
                classification and (generic or bool(traps.get("class_imbalance"))),
-               imbalance_basis(cells, _trace_metrics(ctx.trace))),
+               imbalance_basis(cells, _trace_metrics(ctx.trace, ctx.executed_notebook))),
         Signal("duplicates", "a check for duplicate rows", generic or bool(traps.get("duplicate_rows")),
                duplicate_basis(cells)),
     ]
@@ -232,13 +270,17 @@ def run(ctx: GradingContext) -> Finding:
     signals = collect_signals(ctx, cells)
     applicable = [s for s in signals if s.applicable]
     details = {"signals": {s.name: {"label": s.label, "applicable": s.applicable, "present": s.present,
-                                    "rests_on": s.basis} for s in signals}}
+                                    "rests_on": s.basis, "against": s.against} for s in signals}}
     if not applicable:
         return finding(Status.NOT_APPLICABLE, "None of the data-handling traps apply to this notebook.",
                        details=details)
     evidence = []
     for s in applicable:
-        if s.present:
+        if s.against:
+            for b in s.against[:BASIS_SHOWN]:
+                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"no {s.label}: {b['what']}",
+                                         lines=b["line"] or None))
+        elif s.present:
             for b in s.basis[:BASIS_SHOWN]:
                 evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"{s.label}: {b['what']}",
                                          lines=b["line"] or None))

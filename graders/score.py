@@ -34,13 +34,13 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
 
 
-def claimed_score(trace: list[dict[str, Any]], metric: str) -> Any | None:
+def claimed_score(trace: list[dict[str, Any]], metric: str, notebook: Any = None) -> Any | None:
     """The candidate's own last held-out, non-baseline score in `metric`, from the trace (None if none)."""
     if not trace:
         return None
     from graders._trace import heldout_scores
 
-    matching = [s for s in heldout_scores(trace)
+    matching = [s for s in heldout_scores(trace, notebook)
                 if s.heldout and not s.is_baseline and canonical_metric(str(s.metric)) == metric
                 and isinstance(s.value, (int, float)) and math.isfinite(s.value)]
     return matching[-1] if matching else None
@@ -133,7 +133,7 @@ def run(ctx: GradingContext) -> Finding:
         questions.append("Your model scores no better than a trivial baseline on the hidden test set: "
                          "what did you compare it against while building it?")
 
-    claim = claimed_score(ctx.trace, primary)
+    claim = claimed_score(ctx.trace, primary, ctx.executed_notebook)
     if claim is not None:
         gap, too_large = optimistic_gap(metric=primary, claimed=float(claim.value), hidden=hidden)
         details["claimed"] = {"value": float(claim.value), "cell": claim.cell, "model": claim.model, "gap": gap}

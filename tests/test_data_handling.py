@@ -1,10 +1,6 @@
 """Data handling check: missing values, the leak column, class imbalance, duplicates - concerns only."""
 from __future__ import annotations
 
-import sys
-import types
-from dataclasses import dataclass
-
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -101,23 +97,37 @@ def test_missing_value_handling(code):
     assert data_handling.missing_value_basis(data_handling.parse_code_cells(_nb(code)))
 
 
-def test_trace_metrics_count_for_imbalance(monkeypatch):
-    @dataclass
-    class Claim:
-        metric: str
-        value: float
-        cell: int
-        heldout: bool
-        model: str | None
-        is_baseline: bool
+def _fit(id_, cls, *, depth=0, kind="classifier", columns=None, cell=3):
+    return {"ev": "call", "id": id_, "depth": depth, "method": "fit", "cls": cls, "kind": kind, "final_cls": cls,
+            "est": f"e{id_}", "columns": columns, "cell": cell}
 
-    fake = types.ModuleType("graders._trace")
-    fake.heldout_scores = lambda events: [Claim(e["metric"], 0.8, e["cell"], True, None, False) for e in events]
-    monkeypatch.setitem(sys.modules, "graders._trace", fake)
-    nb = _nb("score = my_metric(y, p)")
-    finding = data_handling.run(_ctx(nb, trace=[{"metric": "roc_auc_score", "cell": 0}]))
-    imbalance = finding.details["signals"]["class_imbalance"]
-    assert imbalance["present"] and imbalance["rests_on"][0]["source"] == "trace"
+
+def test_trace_shows_what_ran():
+    """Trace events (format of harness/sandbox/kernel_hook.py): nested imputer fits, metrics, the final model."""
+    trace = [{"ev": "hook_start"},
+             _fit(1, "SimpleImputer", depth=3, kind="transformer"),
+             _fit(2, "RandomForestClassifier", columns=["tenure", "cancellation_reason"]),
+             {"ev": "metric", "id": 3, "depth": 0, "name": "roc_auc_score", "value": 0.93, "cell": 4}]
+    nb = _nb("md:We drop `cancellation_reason` because it leaks.", "model = make_model()",
+             "score = my_metric(y, p)")
+    finding = data_handling.run(_ctx(nb, trace=trace))
+    signals = finding.details["signals"]
+    assert signals["missing_values"]["rests_on"] == [
+        {"source": "trace", "cell": 3, "line": "", "what": "SimpleImputer was fitted during the run"}]
+    assert signals["class_imbalance"]["present"]
+    assert signals["class_imbalance"]["rests_on"][0] == {"source": "trace", "cell": 4, "line": "",
+                                                         "what": "computed roc_auc"}
+    # mentioned in markdown, but the final model was still fitted on it: not noticed in any way that matters
+    assert not signals["leak_column"]["present"] and signals["leak_column"]["rests_on"]
+    assert "fitted with 'cancellation_reason'" in signals["leak_column"]["against"][0]["what"]
+    assert any(e.summary.startswith("no noticing the leak column") for e in finding.evidence)
+
+
+def test_leak_dropped_before_the_final_model_stays_noticed():
+    trace = [_fit(1, "DummyClassifier", columns=["tenure", "cancellation_reason"]),
+             _fit(2, "LogisticRegression", columns=["tenure"])]
+    nb = _nb("X = df.drop(columns=['cancellation_reason'])")
+    assert data_handling.run(_ctx(nb, trace=trace)).details["signals"]["leak_column"]["present"]
 
 
 def test_generic_mode_skips_the_leak_and_applies_imbalance_only_to_classification():
