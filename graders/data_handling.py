@@ -278,7 +278,7 @@ def run(ctx: GradingContext) -> Finding:
     for s in applicable:
         if s.against:
             for b in s.against[:BASIS_SHOWN]:
-                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"no {s.label}: {b['what']}",
+                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"contradicts {s.label}: {b['what']}",
                                          lines=b["line"] or None))
         elif s.present:
             for b in s.basis[:BASIS_SHOWN]:
@@ -289,8 +289,11 @@ def run(ctx: GradingContext) -> Finding:
     missing = [s for s in applicable if not s.present]
     details["missing"] = [s.name for s in missing]
     if missing:
-        return finding(Status.CONCERN,
-                       "No sign in the notebook of " + ", ".join(s.label for s in missing) + ".",
+        absent = [s.label for s in missing if not s.against]
+        contradicted = [s.label for s in missing if s.against]
+        parts = ([f"no sign in the notebook of {', '.join(absent)}"] if absent else []) + \
+                ([f"the run contradicts {', '.join(contradicted)}"] if contradicted else [])
+        return finding(Status.CONCERN, "; ".join(parts).capitalize() + ".",
                        evidence=evidence, details=details, question=" ".join(_question(s, ctx) for s in missing))
     return finding(Status.PASS, "The notebook shows each of: "
                    + ", ".join(s.label for s in applicable) + ".", evidence=evidence, details=details,

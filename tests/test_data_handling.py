@@ -120,7 +120,8 @@ def test_trace_shows_what_ran():
     # mentioned in markdown, but the final model was still fitted on it: not noticed in any way that matters
     assert not signals["leak_column"]["present"] and signals["leak_column"]["rests_on"]
     assert "fitted with 'cancellation_reason'" in signals["leak_column"]["against"][0]["what"]
-    assert any(e.summary.startswith("no noticing the leak column") for e in finding.evidence)
+    assert any(e.summary.startswith("contradicts noticing the leak column") for e in finding.evidence)
+    assert "the run contradicts noticing the leak column" in finding.explanation
 
 
 def test_leak_dropped_before_the_final_model_stays_noticed():

@@ -5,9 +5,7 @@ deterministic and was never run before submitting (no outputs), so "execution" p
 """
 from __future__ import annotations
 
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-from corpus import Case
+from corpus import Case, notebook
 from graders.finding import Status
 
 SUBSTANTIVE = """\
@@ -28,12 +26,8 @@ quickly. Overall I think it went reasonably well but there is certainly room to 
 
 
 def _notebook(*markdown_after_code: str):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [new_markdown_cell("# Churn analysis"),
-                new_code_cell("values = [3, 1, 2]\nprint(sorted(values))"),
-                *[new_markdown_cell(text) for text in markdown_after_code]]
-    return nb
+    return notebook("#md # Churn analysis", "values = [3, 1, 2]\nprint(sorted(values))",
+                    *[f"#md {text}" for text in markdown_after_code])
 
 
 CASES = [
@@ -53,6 +47,10 @@ CASES = [
     Case(name="writeup_unusual_heading",
          notebook=_notebook(f"## If I had another week\n\n{SUBSTANTIVE}"),
          expected={"writeup": Status.PASS, "execution": Status.PASS}, files={}),
+    Case(name="writeup_public_style_conclusion",
+         notebook=_notebook("## 6. Conclusion\n\nThe forest beats the baseline. Going further I would:\n\n"
+                            + SUBSTANTIVE),
+         expected={"writeup": Status.PASS, "execution": Status.PASS}, exercise=None),
     Case(name="writeup_bold_pseudo_heading",
          notebook=_notebook(f"Some closing remarks.\n\n**Limitations & what I'd do next**\n\n{SUBSTANTIVE}"),
          expected={"writeup": Status.PASS, "execution": Status.PASS}, files={}),
