@@ -205,7 +205,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, exerc
     )
     findings = run_checks(ctx)
     hidden = score_hidden_test(predictions=run.predictions, labels=labels, exercise=exercise)
-    claims = claimed_scores(_heldout_scores(events))
+    claims = claimed_scores(_heldout_scores(events, executed))
     primary = exercise.primary_metric if exercise else None
     scores = Scores(
         primary_metric=primary,
@@ -237,12 +237,12 @@ def _load_trace(path: Path) -> list[dict[str, Any]]:
     return load_trace(path)
 
 
-def _heldout_scores(events: list[dict[str, Any]]) -> list[Any]:
+def _heldout_scores(events: list[dict[str, Any]], notebook: Any | None) -> list[Any]:
     if not events:
         return []
     from graders._trace import heldout_scores
 
-    return heldout_scores(events)
+    return heldout_scores(events, notebook)
 
 
 def _read_executed(run: RunResult) -> Any | None:

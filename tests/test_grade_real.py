@@ -1,0 +1,60 @@
+"""`grade` through the real CLI and the real sandbox: the reference solution passes everything and every
+corpus case gets its expected findings. Docker under CI=true; locally `auto` (docker if usable)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from conftest import assert_valid_report, in_ci
+from corpus import CASES
+from hostile.grading import submission_from_bundle
+
+from harness.cli import grade
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+ROOT = Path(__file__).parents[1]
+REFERENCE = ROOT / "exercises" / "churn" / "reference_solution.ipynb"
+SANDBOX = "docker" if in_ci() else "auto"
+
+
+def run_grade(*args) -> dict:
+    result = CliRunner().invoke(grade, [*map(str, args), "--sandbox", SANDBOX, "--timeout", "300"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_reference_solution_passes_every_check(harness_home, tmp_path):
+    from harness.bundle import create_bundle
+
+    bundle_zip = Path(create_bundle(exercise_id="churn", candidate="Reference", out_dir=tmp_path / "b").path)
+    sub = submission_from_bundle(bundle_zip, tmp_path / "reference.zip", REFERENCE.read_bytes())
+    run_grade(sub, "--out", tmp_path / "out")
+    report = assert_valid_report(tmp_path / "out" / "reference" / "report.json")
+    assert report["run"]["verdict"] == "completed" and report["variant"]["verified"]
+    statuses = {f["check"]: f["status"] for f in report["findings"]}
+    assert set(statuses.values()) == {"pass"}, statuses
+    scores = report["scores"]
+    assert scores["hidden"]["roc_auc"] == pytest.approx(scores["reference"]["roc_auc"], abs=0.02)
+    assert scores["claimed_primary"] is not None
+    html = (tmp_path / "out" / "reference" / "report.html").read_text()
+    assert "Ran to the end" in html and html.count("data:image/png;base64,") >= 3
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.runnable], ids=lambda c: c.name)
+def test_corpus_case_gets_its_expected_findings(case, harness_home, tmp_path):
+    folder = tmp_path / case.name
+    folder.mkdir()
+    nbformat.write(case.notebook, str(folder / "notebook.ipynb"))
+    for name, text in case.files.items():
+        (folder / name).write_text(text)
+    exercise = ["--exercise", case.exercise] if case.exercise else []
+    run_grade(folder, *exercise, "--out", tmp_path / "out")
+    report = assert_valid_report(tmp_path / "out" / case.name / "report.json")
+    got = {f["check"]: f["status"] for f in report["findings"]}
+    expected = {check: status.value for check, status in case.expected.items()}
+    assert {check: got.get(check) for check in expected} == expected, [
+        (f["check"], f["explanation"]) for f in report["findings"] if f["check"] in expected]
