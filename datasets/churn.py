@@ -250,6 +250,15 @@ def reference_model_scores(data: GeneratedData) -> dict[str, dict[str, float]]:
     """Scores on the hidden test labels of: a trivial baseline (the training churn rate for everyone),
     the honest reference model, and the same model fed the leak column. The grader compares a
     candidate's hidden-test score against these."""
+    from threadpoolctl import threadpool_limits
+
+    # One OpenMP thread: the grader runs this next to sandboxed notebooks, and on a busy 2-core machine
+    # HistGradientBoosting's thread pool spins (measured 0.7 s alone, 7-20 s under load).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _reference_model_scores(data)
+
+
+def _reference_model_scores(data: GeneratedData) -> dict[str, dict[str, float]]:
     test = data.test.merge(data.labels, on=ID_COLUMN, validate="one_to_one")
     y_test = test[TARGET_COLUMN].to_numpy()
     prevalence = float(data.train[TARGET_COLUMN].mean())
