@@ -70,6 +70,43 @@ def bundles_cmd() -> None:
         click.echo(f"{b.created_at}  {b.bundle_id}  {b.exercise_id} v{b.exercise_version}  {b.candidate}  {b.path}")
 
 
+@harness.group("sandbox")
+def sandbox_group() -> None:
+    """Build, inspect and clean up the Docker sandbox that grading runs notebooks in."""
+
+
+@sandbox_group.command("build")
+@click.option("--offline", is_flag=True,
+              help="No registry: Debian base image via debootstrap, Python packages from a host wheelhouse.")
+@click.option("--base-image", help="Use this base image instead (must have python3 with venv).")
+@friendly_errors
+def sandbox_build_cmd(offline: bool, base_image: str | None) -> None:
+    """Build the sandbox image (a no-op if the current one exists)."""
+    from harness.sandbox.commands import build
+
+    build(offline=offline, base_image=base_image)
+
+
+@sandbox_group.command("status")
+@friendly_errors
+def sandbox_status_cmd() -> None:
+    """Is a Docker engine reachable, which sandbox image is present, and what is in it."""
+    from harness.sandbox.commands import status
+
+    status()
+
+
+@sandbox_group.command("prune")
+@click.option("--images/--no-images", default=True, show_default=True,
+              help="Also remove sandbox images other than the current one.")
+@friendly_errors
+def sandbox_prune_cmd(images: bool) -> None:
+    """Remove containers, stale images and temp folders the harness left behind."""
+    from harness.sandbox.commands import prune
+
+    prune(images=images)
+
+
 GRADE_EPILOG = """\b
 Exit codes:
   0  report(s) written (a failing notebook or a rejected zip still gets a report)

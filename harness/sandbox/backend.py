@@ -8,7 +8,7 @@ from typing import Callable
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 HOOK_PATH = Path(__file__).with_name("kernel_hook.py")   # owned by the graders engineer; may be missing
 # The runner stops itself at the total limit; the host kills it this much later (start-up, last save).
-HOST_GRACE_SECONDS = 10
+HOST_GRACE_SECONDS = 5
 
 Progress = Callable[[str], None]
 

@@ -15,6 +15,8 @@ from harness.sandbox.workspace import copy_results, create_workspace
 BACKENDS = ("auto", "docker", "local")
 MB = 1024 * 1024
 LOG_TAIL_BYTES = 4000
+# Harmless start-up chatter that would bury the useful last lines of the runner's output.
+LOG_NOISE = ("Kernel is running over TCP without encryption",)
 
 
 def _quiet(_: str) -> None:
@@ -118,4 +120,5 @@ def _log_tail(path: Path) -> str:
         data = read_regular_file(path, max_bytes=64 * MB)
     except Unreadable:
         return ""
-    return data[-LOG_TAIL_BYTES:].decode("utf-8", "replace").strip().replace("\n", " | ")[-1000:]
+    lines = data[-LOG_TAIL_BYTES:].decode("utf-8", "replace").strip().splitlines()
+    return " | ".join(line for line in lines if not any(noise in line for noise in LOG_NOISE))[-1000:]

@@ -65,7 +65,8 @@ def classify(obs: Observed) -> Classification:
     if state == "runner_error":
         return result(Verdict.KERNEL_DIED, f"The Python kernel could not run: {status['message'][:300]}")
     if state == "cell_error":
-        return result(Verdict.CELL_ERROR, f"Cell {cell} raised {error['name']}: {error['value'][:200]}")
+        limit_note = " (it hit the sandbox's process limit)" if error["name"] == "BlockingIOError" else ""
+        return result(Verdict.CELL_ERROR, f"Cell {cell} raised {error['name']}: {error['value'][:200]}{limit_note}")
     if state == "completed" and obs.exit_code == 0:
         return result(Verdict.COMPLETED, "Every cell ran without error.")
     if status is None:

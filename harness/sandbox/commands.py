@@ -1,0 +1,59 @@
+"""`harness sandbox build|status|prune`: rich output around harness.sandbox.image."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import SandboxUnavailable
+from harness.sandbox import image
+from harness.sandbox.docker_backend import connect_engine
+
+# Packages worth showing; the rest of requirements.lock is their dependencies.
+HEADLINE_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "seaborn", "lightgbm",
+                     "xgboost-cpu", "ipykernel", "nbclient", "nbformat")
+
+
+def build(*, offline: bool, base_image: str | None) -> str:
+    console = Console(stderr=True)
+    client = connect_engine()
+    with console.status("building the sandbox image") as spinner:
+        def progress(message: str) -> None:
+            console.log(message)
+            spinner.update(message)
+
+        tag = image.build_image(client, offline=offline, progress=progress, base_image=base_image)
+    console.print(f"[green]sandbox image ready:[/] {tag}")
+    return tag
+
+
+def status() -> None:
+    console = Console()
+    try:
+        client, problem = connect_engine(), None
+    except SandboxUnavailable as exc:
+        client, problem = None, str(exc)
+    info = image.image_status(client, problem)
+    if info.engine is None:
+        console.print(f"[red]engine:[/] not reachable - {info.problem}")
+    else:
+        console.print(f"[green]engine:[/] Docker {info.engine}")
+    state = "[green]present[/]" if info.present else "[yellow]missing[/] (run: harness sandbox build [--offline])"
+    console.print(f"image:  {info.expected_tag} {state}")
+    if info.other_tags:
+        console.print(f"stale:  {', '.join(info.other_tags)} (harness sandbox prune removes them)")
+    if info.packages:
+        table = Table("package", "version in image")
+        by_name = {name.lower(): version for name, version in info.packages.items()}
+        for name in HEADLINE_PACKAGES:
+            table.add_row(name, by_name.get(name, "-"))
+        console.print(table)
+
+
+def prune(*, images: bool) -> None:
+    try:
+        client = connect_engine()
+    except SandboxUnavailable:
+        client = None
+    report = image.prune(client, images=images)
+    Console().print(f"removed {report.containers} container(s), {len(report.images)} image(s)"
+                    f"{': ' + ', '.join(report.images) if report.images else ''}, {report.temp_dirs} temp folder(s)")

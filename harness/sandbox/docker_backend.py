@@ -1,0 +1,182 @@
+"""Run the notebook runner in a locked-down container (the only module that talks to Docker for runs).
+
+Hardening, all on `containers.create` (never `run`, which would try to pull): no network, memory with
+swap equal to it, CPU quota, pids limit, read-only root, sized tmpfs for /tmp and HOME, all capabilities
+dropped, no-new-privileges, a non-root uid, an init process, ulimits, capped logs, optional runtime
+(e.g. runsc for gVisor). The host enforces the overall deadline with its own timer and kill().
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, SandboxUnavailable
+from harness.sandbox.backend import HOST_GRACE_SECONDS, BackendRun, Progress
+from harness.sandbox.environment import sandbox_environment, thread_count
+from harness.sandbox.image import LABEL, SANDBOX_UID, build_image, image_tag
+from harness.sandbox.result import Limits
+from harness.sandbox.workspace import Workspace
+
+MB = 1024 * 1024
+HOME = "/home/sandbox"
+WORK = "/work"
+OUT = "/harness-out"
+IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
+LOG_TAIL_LINES = 60
+MEMORY_POLL_SECONDS = 0.5
+# cgroup v1 (cgroupfs driver) and v2 (systemd driver) places of the container's peak memory.
+PEAK_MEMORY_FILES = ("/sys/fs/cgroup/memory/docker/{id}/memory.max_usage_in_bytes",
+                     "/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.peak")
+
+
+def connect_engine() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+        return client
+    except Exception as exc:  # the SDK raises several unrelated types for "no engine"
+        raise SandboxUnavailable(
+            f"no Docker engine is reachable ({type(exc).__name__}); start Docker, or grade with --sandbox local "
+            "(no isolation)") from None
+
+
+def ensure_image(client: Any, *, progress: Progress) -> str:
+    """The current image, built if missing: from the registry if possible, else the offline way."""
+    tag = image_tag()
+    if client.images.list(name=tag):
+        return tag
+    progress(f"the sandbox image {tag} is missing; building it")
+    try:
+        return build_image(client, offline=False, progress=progress)
+    except HarnessError as online_failure:
+        progress(f"online build failed ({online_failure}); building offline")
+        return build_image(client, offline=True, progress=progress)
+
+
+def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
+    """Everything that locks the container down, as keyword arguments for containers.create."""
+    from docker.types import LogConfig, Ulimit
+
+    memory = f"{limits.memory_mb}m"
+    file_size = max(limits.output_mb, limits.tmpfs_mb) * MB
+    options: dict[str, Any] = dict(
+        user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+        network_mode="none",
+        mem_limit=memory,
+        memswap_limit=memory,
+        nano_cpus=int(limits.cpus * 1e9),
+        pids_limit=limits.pids,
+        read_only=True,
+        tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777",
+               HOME: f"size={limits.tmpfs_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        init=True,
+        ipc_mode="private",
+        ulimits=[Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="fsize", soft=file_size, hard=file_size),
+                 Ulimit(name="core", soft=0, hard=0)],
+        log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+        environment=sandbox_environment(home=HOME, tmp="/tmp", cpus=limits.cpus, path=IMAGE_PATH),
+        labels={LABEL: "1"},
+        stdin_open=False,
+        detach=True,
+    )
+    if runtime:
+        options["runtime"] = runtime
+    return options
+
+
+class _PeakMemory(threading.Thread):
+    """Best effort: poll the container's cgroup peak while it runs (it vanishes with the container)."""
+
+    def __init__(self, container_id: str) -> None:
+        super().__init__(daemon=True)
+        self.paths = [Path(p.format(id=container_id)) for p in PEAK_MEMORY_FILES]
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for path in self.paths:
+                try:
+                    self.peak = max(self.peak, int(path.read_text()))
+                except (OSError, ValueError):
+                    continue
+            self.stop.wait(MEMORY_POLL_SECONDS)
+
+
+class DockerRunner:
+    sandbox_uid = SANDBOX_UID
+
+    def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
+        self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
+
+    @classmethod
+    def connect(cls, *, progress: Progress, runtime: str | None = None) -> DockerRunner:
+        client = connect_engine()
+        return cls(client, ensure_image(client, progress=progress), progress=progress, runtime=runtime)
+
+    def run(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> BackendRun:
+        from docker.types import Mount
+
+        notebook = f"{WORK}/{ws.notebook.relative_to(ws.work).as_posix()}"
+        mounts = [Mount(target=WORK, source=str(ws.work), type="bind"),
+                  Mount(target=OUT, source=str(ws.out), type="bind")]
+        if data_dir is not None:
+            mounts.append(Mount(target=f"{WORK}/data", source=str(data_dir.resolve()), type="bind", read_only=True))
+        command = ["python", "/opt/harness/runner.py", "--notebook", notebook, "--out", OUT,
+                   "--hook", "/opt/harness/kernel_hook.py", "--cell-seconds", str(limits.cell_seconds),
+                   "--total-seconds", str(limits.total_seconds)]
+        options = container_options(limits=limits, runtime=self.runtime)
+        self.progress(f"starting the sandbox ({self.image}, {limits.memory_mb} MB, {thread_count(limits.cpus)} CPU, "
+                      f"{limits.total_seconds} s)")
+        import docker.errors
+
+        started = time.monotonic()
+        container = None
+        killed = threading.Event()
+        try:
+            container = self.client.containers.create(self.image, command, mounts=mounts,
+                                                      working_dir=str(Path(notebook).parent), **options)
+            timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, self._kill, (container, killed))
+            timer.daemon = True
+            peak = _PeakMemory(container.id)
+            container.start()
+            timer.start()
+            peak.start()
+            try:
+                exit_code = container.wait()["StatusCode"]
+            finally:
+                timer.cancel()
+                peak.stop.set()
+            wall = time.monotonic() - started
+            container.reload()
+            oom_killed = bool(container.attrs["State"].get("OOMKilled"))
+            (ws.root / "runner.log").write_bytes(container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES))
+        except docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
+        finally:
+            if container is not None:
+                self._remove(container)
+        return BackendRun(backend="docker", isolated=True, exit_code=exit_code, deadline_hit=killed.is_set(),
+                          oom_killed=oom_killed, wall_seconds=wall, peak_memory_mb=peak.peak / MB or None,
+                          log_path=ws.root / "runner.log", image=self.image)
+
+    @staticmethod
+    def _kill(container: Any, killed: threading.Event) -> None:
+        killed.set()
+        try:
+            container.kill()
+        except Exception:  # already gone: the run ended on its own at the same moment
+            pass
+
+    @staticmethod
+    def _remove(container: Any) -> None:
+        try:
+            container.remove(force=True)
+        except Exception:  # noqa: BLE001 - a container already removed is the goal; prune catches the rest
+            pass
