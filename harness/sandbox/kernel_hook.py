@@ -702,7 +702,11 @@ class _Tracer:
         base = _sk_base()
         if base is not None:
             for cls in _subclasses(base.BaseEstimator):
-                self.patch_class(cls, _ESTIMATOR_METHODS, self.method_before, self.method_after, True)
+                # mixins (TransformerMixin.fit_transform, SelectorMixin.transform, ClassifierMixin.score) are
+                # not BaseEstimator subclasses but define the methods many estimators use
+                for klass in cls.__mro__:
+                    if klass is not object:
+                        self.patch_class(klass, _ESTIMATOR_METHODS, self.method_before, self.method_after, True)
         split = sys.modules.get("sklearn.model_selection._split")
         if split is not None:
             for root in (getattr(split, "BaseCrossValidator", None), getattr(split, "BaseShuffleSplit", None)):
@@ -801,7 +805,7 @@ class _ImportHook(importlib.abc.MetaPathFinder):
         return spec
 
 
-_TRACER: _Tracer | None = None
+_TRACER = None  # the one tracer of this process
 
 
 def install(path: str, *, shell=None, max_bytes: int | None = None) -> _Tracer:

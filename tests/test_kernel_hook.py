@@ -1,0 +1,158 @@
+"""The kernel hook: records what ran, never changes results, never raises. Each test runs a fresh Python
+process (the hook patches scikit-learn process-wide, which must not leak into the test session)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graders._trace import load_trace
+
+HOOK = Path(__file__).resolve().parents[1] / "harness" / "sandbox" / "kernel_hook.py"
+
+WORKLOAD = """
+import json, sys
+import numpy as np
+import pandas as pd
+from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score, accuracy_score
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+X, y = make_classification(n_samples=600, n_features=6, random_state=0)
+X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+scaled = StandardScaler().fit_transform(X)
+X_tr, X_te, y_tr, y_te = train_test_split(scaled, y, test_size=0.3, random_state=0)
+model = LogisticRegression().fit(X_tr, y_tr)
+proba = model.predict_proba(X_te)
+results = {
+    "auc": roc_auc_score(y_te, proba[:, 1]),
+    "acc": accuracy_score(y_te, model.predict(X_te)),
+    "dummy": roc_auc_score(y_te, DummyClassifier().fit(X_tr, y_tr).predict_proba(X_te)[:, 1]),
+    "cv": cross_val_score(make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=3).tolist(),
+    "coef": model.coef_.tolist(),
+    "proba_type": type(proba).__name__,
+    "score": model.score(X_te, y_te),
+}
+print(json.dumps(results))
+"""
+
+
+def _run(code: str, *, trace: Path | None, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_TRACE_PATH"}
+    if trace is not None:
+        env["HARNESS_TRACE_PATH"] = str(trace)
+    env.update(extra_env or {})
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+
+
+def _with_hook(body: str, *, before: str = "") -> str:
+    return f"import runpy\n{before}\nrunpy.run_path({str(HOOK)!r}, run_name='__harness_hook__')\n{body}"
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("hook") / "trace.jsonl"
+    with_hook = _run(_with_hook(WORKLOAD), trace=trace)
+    without = _run(WORKLOAD, trace=None)
+    assert with_hook.returncode == 0, with_hook.stderr
+    assert without.returncode == 0, without.stderr
+    return {"with": with_hook, "without": without, "events": load_trace(trace)}
+
+
+def test_results_and_output_identical_with_and_without_hook(traced):
+    assert json.loads(traced["with"].stdout) == json.loads(traced["without"].stdout)
+    assert traced["with"].stderr == traced["without"].stderr  # no warnings or prints of our own
+
+
+def test_trace_records_fits_predictions_splits_and_metrics(traced):
+    events = traced["events"]
+    assert events[0]["ev"] == "hook_start"
+    assert not [e for e in events if e["ev"] == "hook_error"]
+    top = [e for e in events if e.get("depth") == 0]
+    fits = [e for e in top if e["ev"] == "call" and e["method"].startswith("fit")]
+    assert [f["cls"] for f in fits] == ["StandardScaler", "LogisticRegression", "DummyClassifier"]
+    assert fits[0]["columns"] == [f"f{i}" for i in range(6)] and fits[0]["rows"]["n"] == 600
+    split = next(e for e in top if e["ev"] == "split")
+    assert [o["rows"]["n"] for o in split["outputs"]] == [420, 180, 420, 180]
+    cv = next(e for e in top if e["ev"] == "cv")
+    assert cv["final_cls"] == "LogisticRegression" and len(cv["values"]) == 3
+    inside = [e for e in events if e.get("id", 0) > cv["id"] and e["ev"] == "call" and e.get("parent")]
+    assert inside and all(e["depth"] >= 1 for e in inside[:10])  # the clones' fits, marked as nested
+
+
+def test_metric_arguments_link_to_the_calls_that_made_them(traced):
+    top = {e["id"]: e for e in traced["events"] if e.get("depth") == 0 and "id" in e}
+    auc = next(e for e in top.values() if e["ev"] == "metric" and e["name"] == "roc_auc_score")
+    producer = top[auc["y_pred"]["link"]["call"]]
+    assert producer["method"] == "predict_proba" and auc["y_pred"]["link"]["col"] == 1  # proba[:, 1]
+    split = top[auc["y_true"]["link"]["split"]]
+    assert split["ev"] == "split" and auc["y_true"]["link"]["part"] == 3  # y_te
+    assert auc["value"] == pytest.approx(json.loads(traced["with"].stdout)["auc"])
+    dummy_auc = [e for e in top.values() if e["ev"] == "metric" and e["name"] == "roc_auc_score"][1]
+    assert top[dummy_auc["y_pred"]["link"]["call"]]["constant"] is True
+
+
+def test_transformed_rows_trace_back_to_their_roots(traced):
+    top = [e for e in traced["events"] if e.get("depth") == 0]
+    scaler_fit = next(e for e in top if e.get("cls") == "StandardScaler")
+    predict = next(e for e in top if e.get("method") == "predict_proba" and e["cls"] == "LogisticRegression")
+    assert predict["rows"]["via"] == [scaler_fit["est"]]
+    # the scaled test rows are a subset of the rows the scaler was fitted on, by root fingerprint
+    mod = max(predict["rows"]["mod"], scaler_fit["rows"]["mod"])
+    test_rows = {h for h in predict["rows"]["h"] if h % mod == 0}
+    assert test_rows and test_rows <= set(scaler_fit["rows"]["h"])
+
+
+def test_internal_errors_become_events_not_exceptions(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    breaker = ("import sys\n"
+               "hook = next(type(f).find_spec.__globals__ for f in sys.meta_path if type(f).__name__ == '_ImportHook')\n"
+               "def boom(X): raise RuntimeError('internal')\n"
+               "hook['_row_hashes'] = boom\n")
+    result = _run(_with_hook(breaker + WORKLOAD), trace=trace)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == json.loads(_run(WORKLOAD, trace=None).stdout)
+    errors = [e for e in load_trace(trace) if e["ev"] == "hook_error"]
+    assert errors and "internal" in errors[0]["error"]
+
+
+def test_without_the_env_var_nothing_is_installed(tmp_path):
+    code = _with_hook("import sklearn.base, sys\nprint(hasattr(sklearn.base.BaseEstimator, 'x'), "
+                      "any(type(f).__name__ == '_ImportHook' for f in sys.meta_path))")
+    result = _run(code, trace=None)
+    assert result.returncode == 0 and result.stdout.split() == ["False", "False"]
+
+
+def test_trace_size_is_capped(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    result = _run(_with_hook(WORKLOAD), trace=trace, extra_env={"HARNESS_TRACE_MAX_BYTES": "3000"})
+    assert result.returncode == 0, result.stderr
+    assert trace.stat().st_size < 3000 + 200
+    assert load_trace(trace)[-1]["ev"] == "trace_truncated"
+
+
+def test_executed_as_a_cell_it_leaves_the_namespace_clean(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "before = set(shell.user_ns)\n"
+        f"shell.run_cell(open({str(HOOK)!r}).read(), store_history=False, silent=True)\n"
+        "added = sorted(k for k in set(shell.user_ns) - before if not k.startswith('_i'))\n"
+        "shell.run_cell('from sklearn.linear_model import LinearRegression\\n"
+        "LinearRegression().fit([[0], [1], [2]], [0, 1, 2])')\n"
+        "print(added)\n")
+    result = _run(code, trace=trace)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    fits = [e for e in load_trace(trace) if e["ev"] == "call" and e.get("depth") == 0]
+    assert [f["cls"] for f in fits] == ["LinearRegression"]
