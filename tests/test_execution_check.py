@@ -130,6 +130,12 @@ def test_volatile_cells_are_not_compared():
     assert execution.unreproduced_outputs(submitted, executed, ran_cells=1) == []
 
 
+def test_outputs_cut_by_the_grader_are_not_compared():
+    submitted = _nb(_cell("print(big)", 1, stdout="x" * 50 + "\n[... 9,000 more characters cut by the grader]"))
+    executed = _nb(_cell("print(big)", 1, stdout="x" * 9050))
+    assert execution.unreproduced_outputs(submitted, executed, ran_cells=1) == []
+
+
 def test_unseeded_randomness_is_a_concern_and_global_seed_covers_it():
     code = ("%matplotlib inline\nfrom sklearn.model_selection import train_test_split, KFold\n"
             "X_tr, X_te = train_test_split(X, test_size=0.2)\n"
