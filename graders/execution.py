@@ -43,7 +43,8 @@ _CUT_MARKER = re.compile(r"\[[^\]\n]*\b(cut|truncated|removed) by the (grader|ha
 # Cells whose printed output differs on every run by design.
 _VOLATILE_SOURCE = re.compile(r"%%?time|timeit|time\.(time|perf_counter|monotonic)|perf_counter|datetime\.now|"
                               r"date\.today|uuid|tqdm|getpid|hostname|platform\.|sys\.version|__version__|"
-                              r"pip (list|freeze|show)|!ls|os\.listdir")
+                              r"getcwd|cwd\(|listdir|%%(bash|sh|system)|^\s*!|%(pip|conda|system|sx)\b",
+                              re.MULTILINE)
 
 # Callables that draw random numbers unless given random_state (sklearn falls back to the global numpy state).
 _STOCHASTIC = {

@@ -128,6 +128,8 @@ def test_volatile_cells_are_not_compared():
     submitted = _nb(_cell("import datetime\nprint(datetime.datetime.now())", 1, stdout="2026-01-01 10:00\n"))
     executed = _nb(_cell("import datetime\nprint(datetime.datetime.now())", 1, stdout="2026-11-25 17:00\n"))
     assert execution.unreproduced_outputs(submitted, executed, ran_cells=1) == []
+    shell = _nb(_cell("import os\n!pip install lightgbm", 1, stdout="Collecting lightgbm\n"))
+    assert execution.unreproduced_outputs(shell, _nb(_cell("!pip install lightgbm", 1)), ran_cells=1) == []
 
 
 def test_outputs_cut_by_the_grader_are_not_compared():
