@@ -8,10 +8,11 @@ from typing import Any
 
 import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from graders.finding import Finding, Status
 from harness.report.model import Outcome, Report
-from harness.report.notebook_html import render_cells, render_markdown
+from harness.report.notebook_html import render_cells, render_markdown, strip_ansi
 from harness.report.plots import cell_times_plot, curve_plot, score_plot
 
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
@@ -36,12 +37,20 @@ class HiddenCurves:
     y_score: np.ndarray
 
 
+def _printable(value: Any) -> Any:
+    """Terminal colour codes reach us inside error messages and check explanations; never print them raw."""
+    if isinstance(value, Markup):
+        return Markup(strip_ansi(value))
+    return strip_ansi(value) if isinstance(value, str) else value
+
+
 @cache
 def template_environment() -> jinja2.Environment:
     folder = resources.files("harness.report")
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text()),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        finalize=_printable,
     )
     env.globals["status_label"] = lambda status: STATUS_LABELS[Status(status)]
     return env

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MAX_TEXT = 20_000
 _MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _IMAGE_MAGIC = {
@@ -40,7 +41,8 @@ class RenderedCell:
 
 
 def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
+    """Terminal escape sequences and other control characters out; newlines and tabs stay."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
 
 
 def _text(value: Any) -> str:
