@@ -276,13 +276,10 @@ def run(ctx: GradingContext) -> Finding:
                        details=details)
     evidence = []
     for s in applicable:
-        if s.against:
-            for b in s.against[:BASIS_SHOWN]:
-                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"contradicts {s.label}: {b['what']}",
-                                         lines=b["line"] or None))
-        elif s.present:
-            for b in s.basis[:BASIS_SHOWN]:
-                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"{s.label}: {b['what']}",
+        if s.against or s.basis:
+            prefix = f"contradicts {s.label}" if s.against else s.label
+            for b in (s.against or s.basis)[:BASIS_SHOWN]:
+                evidence.append(Evidence(source=b["source"], cell=b["cell"], summary=f"{prefix}: {b['what']}",
                                          lines=b["line"] or None))
         else:
             evidence.append(Evidence(source="static", summary=f"{s.label}: no sign of it in the code or markdown"))
