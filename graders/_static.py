@@ -18,7 +18,7 @@ TRANSFORMER_NAME = re.compile(r"(Scaler|Imputer|Encoder|Normalizer|PCA|Select\w*
                               r"PolynomialFeatures|PowerTransformer|QuantileTransformer)$")
 SUPERVISED_NAME = re.compile(r"^(Select\w+|RFE\w*|SequentialFeatureSelector|\w*TargetEncoder)$")
 METRIC_NAME = re.compile(r"^(\w+_score|\w+_loss|\w+_error|roc_curve|precision_recall_curve|auc)$")
-HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|valid|dev")
+HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|dev|_te$|^te$")
 TRAIN_NAME = re.compile(r"(?i)train|fit")
 BASELINE_WORD = re.compile(r"(?i)\bbaseline|\bdummy|\bnaive\b|majority class|constant prediction")
 CONSTANT_CALLS = {"full", "full_like", "zeros", "ones", "zeros_like", "ones_like", "repeat"}

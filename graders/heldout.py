@@ -84,7 +84,7 @@ def training_set_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
 def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
     """Transformers fitted on rows that were later used to evaluate a model whose inputs they produced."""
     issues, seen = [], set()
-    for ev in a.evaluations:
+    for ev in sorted(a.evaluations, key=lambda e: e.is_baseline):  # name the real model when there is one
         if ev.rows is None or ev.heldout is False:
             continue
         through = set(ev.rows.via) | set(ev.fit.rows.via if ev.fit and ev.fit.rows else ())

@@ -1,0 +1,28 @@
+"""Hand-made trace events (the format of docs/trace-format.md) for unit tests of the trace analysis and checks."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def rows(start: int, stop: int, *, via: list[str] | None = None) -> dict[str, Any]:
+    """A row set whose fingerprints are start..stop-1 (mod 1: every row sampled)."""
+    out: dict[str, Any] = {"n": stop - start, "mod": 1, "uniq": stop - start, "h": list(range(start, stop))}
+    if via:
+        out["via"] = via
+    return out
+
+
+def fit(id: int, est: str, cls: str, r: dict, *, kind: str = "classifier", cell: int = 1, **extra: Any) -> dict:
+    return {"ev": "call", "id": id, "depth": 0, "cell": cell, "line": 1, "method": "fit", "cls": cls, "est": est,
+            "kind": kind, "final_cls": extra.pop("final_cls", cls), "params": extra.pop("params", ""), "rows": r,
+            "has_y": extra.pop("has_y", True), **extra}
+
+
+def predict(id: int, est: str, cls: str, r: dict, *, cell: int = 2, constant: bool = False) -> dict:
+    return {"ev": "call", "id": id, "depth": 0, "cell": cell, "line": 1, "method": "predict_proba", "cls": cls,
+            "est": est, "kind": "classifier", "rows": r, "constant": constant}
+
+
+def metric(id: int, pred_call: int, value: float, *, name: str = "roc_auc_score", cell: int = 2) -> dict:
+    return {"ev": "metric", "id": id, "depth": 0, "cell": cell, "line": 2, "name": name, "value": value,
+            "y_true": {"n": 10, "hash": "a"}, "y_pred": {"n": 10, "hash": "b", "link": {"call": pred_call}}}
