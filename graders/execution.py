@@ -75,8 +75,19 @@ def cell_source(cell: Any) -> str:
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
+def leading_blank_lines(source: str) -> int:
+    """IPython drops a cell's leading blank lines before compiling it, so its line numbers start after them."""
+    count = 0
+    for line in source.splitlines():
+        if line.strip():
+            break
+        count += 1
+    return count
+
+
 def parse_code_cells(notebook: Any) -> list[ParsedCell]:
-    """Code cells as Python ASTs (IPython magics turned into plain calls); cells that do not parse are left out."""
+    """Code cells as Python ASTs (IPython magics turned into plain calls), line numbers matching the cell's
+    source; cells that do not parse are left out."""
     manager = TransformerManager()
     parsed = []
     for index, cell in enumerate(notebook.cells):
@@ -84,9 +95,10 @@ def parse_code_cells(notebook: Any) -> list[ParsedCell]:
             continue
         source = cell_source(cell)
         try:
-            parsed.append(ParsedCell(index, source, ast.parse(manager.transform_cell(source))))
+            tree = ast.parse(manager.transform_cell(source))
         except (SyntaxError, ValueError):
             continue
+        parsed.append(ParsedCell(index, source, ast.increment_lineno(tree, leading_blank_lines(source))))
     return parsed
 
 
@@ -271,6 +283,26 @@ def randomness(cells: list[ParsedCell]) -> dict[str, Any]:
             "problem": bool(unseeded) and not covered}
 
 
+def unseeded_fits(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, Any]]:
+    """Estimators the run fitted with random_state=None: catches seeds the code hides from the AST
+    (**params, factory functions). Only plain estimators: the trace shortens a pipeline's parameters."""
+    if not trace:
+        return []
+    from graders._trace import analyse
+
+    out = []
+    for fit in analyse(trace, notebook).fits:
+        if fit.cls in _STOCHASTIC and re.search(r"\brandom_state=None\b", fit.params):
+            line = ""
+            if notebook is not None and fit.cell is not None and 0 <= fit.cell < len(notebook.cells):
+                source = cell_source(notebook.cells[fit.cell])
+                lines = source.splitlines()
+                number = (fit.line or 0) + leading_blank_lines(source)
+                line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+            out.append({"cell": fit.cell, "line": line, "call": fit.cls, "source": "trace"})
+    return out
+
+
 # --- the check --------------------------------------------------------------------------------------------------
 
 def run(ctx: GradingContext) -> Finding:
@@ -289,6 +321,11 @@ def run(ctx: GradingContext) -> Finding:
     ran_cells = len(ctx.submitted_notebook.cells) if completed else (run_result.failed_cell or 0)
     mismatches = unreproduced_outputs(ctx.submitted_notebook, ctx.executed_notebook, ran_cells=ran_cells)
     rand = randomness(parse_code_cells(ctx.submitted_notebook))
+    flagged = {(u["cell"], u["call"]) for u in rand["unseeded"]}
+    extra = [u for u in unseeded_fits(ctx.trace, ctx.executed_notebook) if (u["cell"], u["call"]) not in flagged]
+    if extra:
+        rand["unseeded"] += extra
+        rand["problem"] = not rand["global_numpy_seed"]
     details.update(execution_order=order, unreproduced=mismatches, randomness=rand)
     slowest = ", ".join(f"cell {c['cell']} {c['seconds']:.1f} s" for c in details["slowest_cells"])
     evidence = [Evidence(source="run", summary=f"slowest cells: {slowest}" if slowest else "no per-cell timings",
@@ -326,8 +363,8 @@ def run(ctx: GradingContext) -> Finding:
                          "fresh kernel: which state from your session were they relying on?")
     if rand["problem"]:
         for u in rand["unseeded"][:5]:
-            evidence.append(Evidence(source="static", cell=u["cell"], summary=f"{u['call']} without random_state",
-                                     lines=u["line"]))
+            evidence.append(Evidence(source=u.get("source", "static"), cell=u["cell"],
+                                     summary=f"{u['call']} without random_state", lines=u["line"] or None))
         concerns.append(f"{len(rand['unseeded'])} random step(s) have no fixed seed")
         questions.append("Which of your results would change if you re-ran with a different random seed, "
                          "and by how much?")

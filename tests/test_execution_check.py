@@ -196,3 +196,26 @@ def test_real_local_run_of_a_failing_notebook(tmp_path):
     assert "cell 1" in finding.explanation and "KeyError" in finding.explanation
     traceback = next(e for e in finding.evidence if e.summary.startswith("traceback"))
     assert "tenure" in traceback.lines and "\x1b[" not in traceback.lines
+
+
+def test_line_numbers_survive_leading_blank_lines():
+    nb = _nb(_cell("\n\n%matplotlib inline\nrf = RandomForestClassifier()\n", 1))
+    (unseeded,) = execution.randomness(execution.parse_code_cells(nb))["unseeded"]
+    assert unseeded["line"] == "rf = RandomForestClassifier()"
+
+
+def test_trace_catches_seeds_the_code_hides():
+    """**params looks seeded to the AST; the traced parameters (hook format) show random_state=None."""
+    nb = _nb(_cell("\nparams = {'n_estimators': 5}\nmodel = RandomForestClassifier(**params).fit(X, y)", 1))
+    trace = [{"ev": "call", "id": 1, "depth": 0, "method": "fit", "cls": "RandomForestClassifier",
+              "kind": "classifier", "final_cls": "RandomForestClassifier", "est": "e1", "cell": 0, "line": 2,
+              "params": "n_estimators=5, n_jobs=None, random_state=None, verbose=0"}]
+    assert execution.randomness(execution.parse_code_cells(nb))["unseeded"] == []
+    ctx = _ctx(nb, copy.deepcopy(nb), _run())
+    ctx.trace = trace
+    finding = execution.run(ctx)
+    assert finding.status is Status.CONCERN
+    shown = next(e for e in finding.evidence if e.source == "trace")
+    assert shown.lines == "model = RandomForestClassifier(**params).fit(X, y)"
+    trace[0]["params"] = "n_estimators=5, random_state=3"
+    assert execution.run(ctx).status is Status.PASS
