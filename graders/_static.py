@@ -18,8 +18,8 @@ TRANSFORMER_NAME = re.compile(r"(Scaler|Imputer|Encoder|Normalizer|PCA|Select\w*
                               r"PolynomialFeatures|PowerTransformer|QuantileTransformer)$")
 SUPERVISED_NAME = re.compile(r"^(Select\w+|RFE\w*|SequentialFeatureSelector|\w*TargetEncoder)$")
 METRIC_NAME = re.compile(r"^(\w+_score|\w+_loss|\w+_error|roc_curve|precision_recall_curve|auc)$")
-HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|dev|_te$|^te$")
-TRAIN_NAME = re.compile(r"(?i)train|fit")
+HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|dev|\bte\b|_te\b")
+TRAIN_NAME = re.compile(r"(?i)train|fit|\btr\b|_tr\b")
 BASELINE_WORD = re.compile(r"(?i)\bbaseline|\bdummy|\bnaive\b|majority class|constant prediction")
 CONSTANT_CALLS = {"full", "full_like", "zeros", "ones", "zeros_like", "ones_like", "repeat"}
 
@@ -60,10 +60,11 @@ class StaticFacts:
 
 
 def _arg_name(node: ast.AST) -> str:
-    """'y_test' for y_test, y_test.values, y_test[:5]; '' for anything else."""
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else ""
+    """The argument as written ('y_test', 'Y[te]', 'y_val.values'), capped; what the name patterns read."""
+    try:
+        return ast.unparse(node)[:80]
+    except (ValueError, TypeError):
+        return ""
 
 
 def _constructed_classes(cell: ParsedCell) -> dict[str, str]:
@@ -107,7 +108,7 @@ def read_static(notebook: Any) -> StaticFacts:
                 facts.constant_predictions.append(site)
             if name in ("fit", "fit_transform") and isinstance(node.func, ast.Attribute):
                 owner = node.func.value
-                cls = called_name(owner) if isinstance(owner, ast.Call) else classes.get(_arg_name(owner), "")
+                cls = called_name(owner) if isinstance(owner, ast.Call) else classes.get(dotted_name(owner), "")
                 if TRANSFORMER_NAME.search(cls):
                     site.name = cls
                     facts.transformer_fits.append(site)
