@@ -26,9 +26,16 @@ def run_local(tmp_path: Path, cells: list[str], limits: Limits = SHORT, **kwargs
                         limits=limits, backend="local", out_dir=tmp_path / "out", **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def unique_workspace_prefix(monkeypatch, tmp_path):
+    """Workspaces of this test get a prefix of their own, so leftover processes can be told apart."""
+    monkeypatch.setattr("harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
+
+
 def no_sandbox_processes_left(tmp_path: Path) -> bool:
-    return not any(str(tmp_path) in " ".join(p.info["cmdline"] or []) or "takehome-sandbox-" in " ".join(p.info["cmdline"] or [])
-                   for p in psutil.process_iter(["cmdline"]))
+    """No process (runner, kernel, kernel's children) mentions this test's workspace any more."""
+    marker = f"takehome-sandbox-{tmp_path.name}-"
+    return not any(marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
 
 
 def test_solved_notebook_completes_and_predictions_come_back(tmp_path):

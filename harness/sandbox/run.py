@@ -1,7 +1,11 @@
 """run_notebook: execute a notebook in the sandbox and return what happened as a RunResult."""
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 
@@ -21,6 +25,23 @@ LOG_NOISE = ("Kernel is running over TCP without encryption",)
 
 def _quiet(_: str) -> None:
     pass
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM unwind like Ctrl-C so the finally blocks remove the container and temp folders."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def default_out_dir(workdir: Path) -> Path:
@@ -55,22 +76,23 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
             if backend == "docker":
                 raise
             fallback_warning = f"Docker is not usable ({exc}); fell back to the local runner."
-    ws = create_workspace(notebook=notebook, workdir=workdir,
-                          sandbox_uid=docker_run.sandbox_uid if docker_run else None)
-    try:
-        if docker_run is not None:
-            raw = docker_run.run(ws, data_dir=data_dir, limits=limits)
-        else:
-            from harness.sandbox.local_backend import run_local
+    with _terminate_as_interrupt():
+        ws = create_workspace(notebook=notebook, workdir=workdir,
+                              sandbox_uid=docker_run.sandbox_uid if docker_run else None)
+        try:
+            if docker_run is not None:
+                raw = docker_run.run(ws, data_dir=data_dir, limits=limits)
+            else:
+                from harness.sandbox.local_backend import run_local
 
-            raw = run_local(ws, data_dir=data_dir, limits=limits, progress=progress)
-            if fallback_warning:
-                raw.warnings.insert(0, fallback_warning)
-        progress("reading the results back")
-        return _result(raw, ws, limits=limits, out_dir=out_dir or default_out_dir(workdir),
-                       predictions_name=predictions_name)
-    finally:
-        ws.remove()
+                raw = run_local(ws, data_dir=data_dir, limits=limits, progress=progress)
+                if fallback_warning:
+                    raw.warnings.insert(0, fallback_warning)
+            progress("reading the results back")
+            return _result(raw, ws, limits=limits, out_dir=out_dir or default_out_dir(workdir),
+                           predictions_name=predictions_name)
+        finally:
+            ws.remove()
 
 
 def _result(raw: BackendRun, ws, *, limits: Limits, out_dir: Path, predictions_name: str) -> RunResult:

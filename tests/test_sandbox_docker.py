@@ -1,0 +1,164 @@
+"""The Docker backend against a real engine: verdicts, clean-up, and what the inside looks like.
+
+Marked `docker`: skipped without an engine, required under CI=true (.ci/run builds the image first;
+if it is missing, the first test builds it).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from harness.errors import SandboxUnavailable
+from harness.sandbox.result import Limits, Verdict
+from harness.sandbox.run import run_notebook
+from tests.sandbox_notebooks import (FORK_BOMB, FREEZES_RUNNER, IGNORES_SIGINT, INFINITE_LOOP, KILLS_RUNNER,
+                                     MEMORY_BOMB, OS_EXIT, SOLVED, make_data, make_submission)
+
+TOTAL, CELL = 20, 8
+LIMITS = Limits(total_seconds=TOTAL, cell_seconds=CELL, memory_mb=512, pids=64, tmpfs_mb=16)
+SLACK_SECONDS = 12     # container start + kernel start + the host's grace period + clean-up
+
+
+@pytest.fixture(autouse=True)
+def unique_workspace_prefix(monkeypatch, tmp_path):
+    monkeypatch.setattr("harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
+
+
+def containers_of_this_test(tmp_path: Path) -> list:
+    import docker
+
+    client = docker.from_env()
+    marker = f"takehome-sandbox-{tmp_path.name}-"
+    return [c for c in client.containers.list(all=True, filters={"label": "takehome-harness"})
+            if any(marker in m.get("Source", "") for m in c.attrs.get("Mounts", []))]
+
+
+def run_docker(tmp_path: Path, cells: list[str], limits: Limits = LIMITS):
+    sub = make_submission(tmp_path, cells)
+    started = time.monotonic()
+    result = run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=make_data(tmp_path),
+                          limits=limits, backend="docker", out_dir=tmp_path / "out")
+    return result, time.monotonic() - started
+
+
+@pytest.mark.docker
+def test_solved_notebook_runs_and_predictions_come_back(tmp_path):
+    result, _ = run_docker(tmp_path, SOLVED)
+    assert result.verdict is Verdict.COMPLETED, (result.message, result.warnings)
+    assert result.isolated is True and result.backend == "docker" and result.image.startswith("takehome-sandbox:")
+    lines = result.predictions.read_text().splitlines()
+    assert lines[0] == "id,p" and len(lines) == 21
+    assert result.peak_memory_mb is None or 0 < result.peak_memory_mb <= 512
+    assert containers_of_this_test(tmp_path) == []
+
+
+HOSTILE = {
+    "infinite_loop": (INFINITE_LOOP, Verdict.DEADLINE, 2),
+    "ignores_sigint": (IGNORES_SIGINT, Verdict.DEADLINE, 1),
+    "memory_bomb": (MEMORY_BOMB, Verdict.OUT_OF_MEMORY, 2),
+    "fork_bomb": (FORK_BOMB, Verdict.CELL_ERROR, 1),
+    "os_exit": (OS_EXIT, Verdict.KERNEL_DIED, 2),
+    "kills_runner": (KILLS_RUNNER, Verdict.KERNEL_DIED, 2),
+    "freezes_runner": (FREEZES_RUNNER, Verdict.DEADLINE, 2),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_notebook_ends_with_the_right_verdict_and_leaves_nothing(tmp_path, name):
+    cells, verdict, failing_cell = HOSTILE[name]
+    result, wall = run_docker(tmp_path, cells)
+    assert result.verdict is verdict, result.message
+    assert result.failed_cell == failing_cell
+    assert wall < TOTAL + SLACK_SECONDS
+    executed = nbformat.read(result.executed_notebook, as_version=4)      # the partial notebook survived
+    assert [c.id for c in executed.cells][:2] == ["harness-cell-0", "harness-cell-1"]
+    if failing_cell == 2:
+        assert executed.cells[1].execution_count == 1
+    if name == "fork_bomb":
+        assert "process limit" in result.message
+    assert containers_of_this_test(tmp_path) == []
+
+
+INSPECT = r"""
+import json, os, pathlib
+facts = {"interfaces": sorted(os.listdir('/sys/class/net')), "uid": os.getuid(),
+         "root_mount": next(l.split()[3] for l in open('/proc/mounts') if l.split()[1] == '/'),
+         "data_files": sorted(os.listdir('data')),
+         "label_like_files": [str(p) for top in ('/work', '/tmp', '/home', '/harness-out', '/opt/harness')
+                              for p in pathlib.Path(top).rglob('*label*')]}
+try:
+    open('/opt/harness/owned', 'w')
+    facts["root_write"] = "succeeded"
+except OSError as exc:
+    facts["root_write"] = exc.strerror
+try:
+    with open('/tmp/big', 'wb') as f:
+        for _ in range(32):
+            f.write(b'x' * 1024 * 1024)
+    facts["tmpfs_overflow"] = "succeeded"
+except OSError as exc:
+    facts["tmpfs_overflow"] = exc.strerror
+json.dump(facts, open('facts.json', 'w'))
+"""
+
+
+@pytest.mark.docker
+def test_inside_the_container_is_locked_down(tmp_path):
+    (tmp_path / "labels.csv").write_text("id,target\n1,1\n")           # the grader's secret stays outside
+    result, _ = run_docker(tmp_path, [INSPECT])
+    assert result.verdict is Verdict.COMPLETED, (result.message, result.traceback)
+    facts = json.loads(next(p for p in result.extra_files if p.name == "facts.json").read_text())
+    assert facts["interfaces"] == ["lo"]
+    assert facts["uid"] != 0
+    assert facts["root_mount"].split(",")[0] == "ro"
+    assert facts["root_write"] != "succeeded"
+    assert facts["tmpfs_overflow"] == "No space left on device"
+    assert facts["data_files"] == ["test.csv", "train.csv"]              # the grader's copy, not the decoy
+    assert facts["label_like_files"] == []
+
+
+@pytest.mark.docker
+def test_container_configuration_by_inspection():
+    import docker
+
+    from harness.sandbox.docker_backend import container_options
+    from harness.sandbox.image import image_tag
+
+    client = docker.from_env()
+    options = container_options(limits=LIMITS, runtime=None)
+    container = client.containers.create(image_tag(), ["true"], **options)
+    try:
+        host = container.attrs["HostConfig"]
+    finally:
+        container.remove(force=True)
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True and host["Init"] is True
+    assert host["CapDrop"] == ["ALL"] and "no-new-privileges" in host["SecurityOpt"]
+    assert host["Memory"] == host["MemorySwap"] == 512 * 1024 * 1024
+    assert host["PidsLimit"] == 64 and host["NanoCpus"] == 1_000_000_000
+    assert set(host["Tmpfs"]) == {"/tmp", "/home/sandbox"} and "size=16m" in host["Tmpfs"]["/tmp"]
+    assert {u["Name"] for u in host["Ulimits"]} == {"nofile", "fsize", "core"}
+    assert host["LogConfig"]["Config"]["max-size"] == "1m"
+    assert options["environment"]["OMP_NUM_THREADS"] == "1"
+
+
+def test_docker_backend_without_an_engine_is_a_clear_error(tmp_path, monkeypatch):
+    import docker
+
+    def no_engine(**kwargs):
+        raise docker.errors.DockerException("connection refused")
+
+    monkeypatch.setattr(docker, "from_env", no_engine)
+    sub = make_submission(tmp_path, ["x = 1"])
+    with pytest.raises(SandboxUnavailable, match="no Docker engine is reachable"):
+        run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=None, limits=LIMITS, backend="docker")
+    result = run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=None, limits=LIMITS, backend="auto",
+                          out_dir=tmp_path / "out")
+    assert result.verdict is Verdict.COMPLETED and result.isolated is False
+    assert "fell back to the local runner" in result.warnings[0]
