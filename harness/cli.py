@@ -99,12 +99,14 @@ def sandbox_status_cmd() -> None:
 @sandbox_group.command("prune")
 @click.option("--images/--no-images", default=True, show_default=True,
               help="Also remove sandbox images other than the current one.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove running sandbox containers and recent temp folders (stops grading in progress).")
 @friendly_errors
-def sandbox_prune_cmd(images: bool) -> None:
+def sandbox_prune_cmd(images: bool, everything: bool) -> None:
     """Remove containers, stale images and temp folders the harness left behind."""
     from harness.sandbox.commands import prune
 
-    prune(images=images)
+    prune(images=images, everything=everything)
 
 
 GRADE_EPILOG = """\b

@@ -6,6 +6,7 @@ if it is missing, the first test builds it).
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -162,3 +163,28 @@ def test_docker_backend_without_an_engine_is_a_clear_error(tmp_path, monkeypatch
                           out_dir=tmp_path / "out")
     assert result.verdict is Verdict.COMPLETED and result.isolated is False
     assert "fell back to the local runner" in result.warnings[0]
+
+
+@pytest.mark.docker
+def test_prune_removes_leftovers_but_not_a_run_in_progress(tmp_path, monkeypatch):
+    import docker
+    from click.testing import CliRunner
+
+    from harness.cli import harness
+    from harness.sandbox.image import image_tag
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    from harness.sandbox import workspace
+
+    old, fresh = tmp_path / f"{workspace.TEMP_PREFIX}old", tmp_path / f"{workspace.TEMP_PREFIX}fresh"
+    old.mkdir(), fresh.mkdir()
+    os.utime(old, (time.time() - 3 * 3600,) * 2)
+    client = docker.from_env()
+    left = client.containers.create(image_tag(), ["true"], labels={"takehome-harness": "1"}, network_mode="none")
+    result = CliRunner().invoke(harness, ["sandbox", "prune", "--no-images"])
+    assert result.exit_code == 0, result.output
+    assert not old.exists() and fresh.exists()
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(left.id)

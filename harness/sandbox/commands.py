@@ -49,11 +49,11 @@ def status() -> None:
         console.print(table)
 
 
-def prune(*, images: bool) -> None:
+def prune(*, images: bool, everything: bool) -> None:
     try:
         client = connect_engine()
     except SandboxUnavailable:
         client = None
-    report = image.prune(client, images=images)
+    report = image.prune(client, images=images, everything=everything)
     Console().print(f"removed {report.containers} container(s), {len(report.images)} image(s)"
                     f"{': ' + ', '.join(report.images) if report.images else ''}, {report.temp_dirs} temp folder(s)")

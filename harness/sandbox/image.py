@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ LOCK_PATH = SANDBOX_DIR / "requirements.lock"
 DOCKERFILE_PATH = SANDBOX_DIR.parent.parent / "Dockerfile.sandbox"
 OFFLINE_BASE = "takehome-sandbox-base:bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# A grading run touches its temp folder at least this often (the longest sensible total limit).
+IN_USE_SECONDS = 2 * 3600
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "any")
 
 
@@ -192,24 +195,29 @@ class PruneReport:
     temp_dirs: int
 
 
-def prune(client: Any | None, *, images: bool, keep_current: bool = True) -> PruneReport:
-    """Remove labelled containers, stale (or all) sandbox images, and leftover temp folders."""
+def prune(client: Any | None, *, images: bool, everything: bool = False) -> PruneReport:
+    """Remove labelled containers, stale sandbox images and leftover temp folders.
+
+    Unless `everything`, what may belong to a grading run still in progress (a running container or
+    a temp folder touched within IN_USE_SECONDS) is kept.
+    """
     from harness.sandbox.workspace import TEMP_PREFIX
 
     removed_containers, removed_images = 0, []
     if client is not None:
         for container in client.containers.list(all=True, filters={"label": LABEL}):
-            container.remove(force=True)
-            removed_containers += 1
+            if everything or container.status != "running":
+                container.remove(force=True)
+                removed_containers += 1
         if images:
-            current = image_tag() if keep_current else None
-            for image in client.images.list(name=REPOSITORY):
-                names = [t for t in image.tags if t != current]
-                if names and len(names) == len(image.tags):
-                    client.images.remove(image.id, force=True)
-                    removed_images.extend(names)
+            current = image_tag()
+            for found in client.images.list(name=REPOSITORY):
+                if current not in found.tags:
+                    client.images.remove(found.id, force=True)
+                    removed_images.extend(found.tags)
     temp_dirs = 0
     for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        shutil.rmtree(folder, ignore_errors=True)
-        temp_dirs += 1
+        if everything or time.time() - folder.stat().st_mtime > IN_USE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+            temp_dirs += 1
     return PruneReport(containers=removed_containers, images=removed_images, temp_dirs=temp_dirs)
