@@ -70,8 +70,8 @@ for _ in range(2_000_000):
 
 
 def fill_disks(*, max_gb: float) -> bytes:
-    """Fill /tmp, HOME and the working folder (many 64 MB files, so a per-file size limit is not enough)
-    until writes fail or max_gb each, then write a huge predictions file. Prints what got written."""
+    """Fill the working folder (many 64 MB files, so a per-file size limit is not enough), write a huge
+    predictions file, then fill /tmp and HOME; each until writes fail or max_gb. Prints what got written."""
     return notebook_bytes(_cells(f"""
         import os
         def fill(folder, limit=int({max_gb} * 2**30)):
@@ -85,8 +85,7 @@ def fill_disks(*, max_gb: float) -> bytes:
                     return written, str(exc)
                 index += 1
             return written, None
-        for folder in ['/tmp', os.path.expanduser('~'), os.getcwd()]:
-            print('filled', folder, fill(folder))
+        print('filled', os.getcwd(), fill(os.getcwd()))
         """, f"""
         with open('predictions.csv', 'w') as f:
             f.write('customer_id,churn_probability\\n')
@@ -96,6 +95,10 @@ def fill_disks(*, max_gb: float) -> bytes:
                     f.write(row)
             except OSError as exc:
                 print('predictions stopped:', exc)
+        """, """
+        # last: tmpfs pages count against the memory limit, so this may end the run out of memory
+        for folder in ['/tmp', os.path.expanduser('~')]:
+            print('filled', folder, fill(folder))
         """))
 
 
@@ -113,7 +116,6 @@ def forge_status_then_kill_everything() -> bytes:
             dirs[:] = [d for d in dirs if d not in {'proc', 'sys', 'dev', 'usr', 'lib', 'lib64', 'bin', 'sbin'}]
             if 'status.json' in files:
                 targets.append(os.path.join(root, 'status.json'))
-        trace = os.environ.get('HARNESS_TRACE_PATH')
         for path in targets:
             try:
                 with open(path, 'w') as f:
@@ -121,10 +123,21 @@ def forge_status_then_kill_everything() -> bytes:
                 print('forged', path)
             except OSError as exc:
                 print('could not forge', path, exc)
-        if trace:
-            with open(trace, 'a') as f:
-                f.write('{"event": "forged", "garbage": ' + '[' * 10000 + '\\n' + 'not json at all\\n')
         os.kill(-1, signal.SIGKILL)
+        """))
+
+
+def forge_trace() -> bytes:
+    """Append to the kernel hook's trace what a forger would: fake events, garbage, pathological JSON."""
+    return notebook_bytes(_cells("""
+        import json, os
+        with open(os.environ['HARNESS_TRACE_PATH'], 'a') as f:
+            f.write(json.dumps({"ev": "metric", "name": "roc_auc_score", "value": 0.999, "forged": True}) + '\\n')
+            f.write('not json at all\\n')
+            f.write('[' * 100_000 + '\\n')
+            f.write('{"ev": "fit", "x": ' + '{"a": ' * 50_000 + '1' + '}' * 50_000 + '}\\n')
+            f.write('{"ev": "' + 'x' * 5_000_000 + '"}\\n')
+        print('trace forged')
         """))
 
 
@@ -144,6 +157,8 @@ def snoop(*, host_addresses: list[str], port: int, canary_path: str, label_word:
         label_word = {label_word[:3]!r} + {label_word[3:]!r}   # built at run time: the code itself never matches
         own = {{os.path.realpath(p) for p in (os.environ.get('HARNESS_TRACE_PATH', ''),)}}
         data_dir = os.path.realpath('data')
+        # installed software has plenty of files named *label*; names only count outside it
+        SYSTEM_DIRS = ('/usr', '/opt', '/lib', '/lib64', '/bin', '/sbin', '/etc', '/var/lib', '/var/cache')
         for root, dirs, files in os.walk('/'):
             dirs[:] = [d for d in dirs if os.path.join(root, d) not in {{'/proc', '/sys', '/dev'}}]
             for name in files:
@@ -152,7 +167,7 @@ def snoop(*, host_addresses: list[str], port: int, canary_path: str, label_word:
                 if real in own or real.startswith(data_dir + os.sep):
                     continue
                 low = name.lower()
-                if 'secret' in low or 'label' in low:
+                if any(w in low for w in ('secret', 'label', 'hidden')) and not root.startswith(SYSTEM_DIRS):
                     found['secret_files'].append(path)
                 try:
                     info = os.lstat(path)

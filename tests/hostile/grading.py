@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 GRADE_SCRIPT = "from harness.cli import grade; grade()"
 
 
@@ -30,6 +32,15 @@ class GradeRun:
     report_dir: Path | None
     report: dict[str, Any] | None
     html: str | None
+
+    def outputs_text(self) -> str:
+        """The stream outputs of the executed notebook the grader kept, joined."""
+        path = self.report_dir / "executed.ipynb" if self.report_dir else None
+        if path is None or not path.is_file():
+            return ""
+        notebook = nbformat.read(path, as_version=4)
+        return "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", [])
+                       if o.get("output_type") == "stream")
 
     def all_text(self) -> str:
         """Everything the grader wrote for this submission, as one string (for leak searches)."""
@@ -47,7 +58,7 @@ class IsolatedGrader:
     secret: str = field(default_factory=lambda: "hostile-test-secret-" + secrets.token_hex(16))
 
     def __post_init__(self) -> None:
-        for name in ("home", "tmp", "cwd", "out", "harness_home", "cache"):
+        for name in ("home", "tmp", "cwd", "out", "harness_home", "mplconfig"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -56,9 +67,11 @@ class IsolatedGrader:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-        # library caches (matplotlib's font list) go to their own folder, so HOME shows only stray writes
+        # Caches stay where they are for the real user (the sandbox image's build cache is expensive);
+        # matplotlib's font cache gets its own folder, so HOME shows only stray writes.
+        env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache"))
         env.update(HOME=str(self.root / "home"), TMPDIR=str(self.root / "tmp"),
-                   XDG_CACHE_HOME=str(self.root / "cache"), MPLCONFIGDIR=str(self.root / "cache" / "matplotlib"),
+                   MPLCONFIGDIR=str(self.root / "mplconfig"),
                    HARNESS_HOME=str(self.root / "harness_home"), HARNESS_SECRET=self.secret)
         return env
 
@@ -88,10 +101,17 @@ class IsolatedGrader:
         return sorted(left)
 
 
-def docker_containers(label: str) -> list[str]:
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"], capture_output=True, text=True,
-                         check=True, timeout=30)
-    return out.stdout.split()
+def docker_containers(label: str, *, mounting: Path) -> list[str]:
+    """Containers with `label` that bind-mount something under `mounting` (ours, not another test run's)."""
+    listed = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"], capture_output=True, text=True,
+                            check=True, timeout=30).stdout.split()
+    if not listed:
+        return []
+    inspected = subprocess.run(["docker", "inspect", *listed], capture_output=True, text=True, timeout=30)
+    containers = json.loads(inspected.stdout or "[]")   # a container may vanish between ps and inspect
+    prefix = str(mounting.resolve())
+    return [c["Id"][:12] for c in containers
+            if any(str(m.get("Source", "")).startswith(prefix) for m in c.get("Mounts", []))]
 
 
 def this_machines_addresses() -> list[str]:
