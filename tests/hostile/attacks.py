@@ -127,6 +127,39 @@ def forge_status_then_kill_everything() -> bytes:
         """))
 
 
+def forge_status_from_background_then_fail() -> bytes:
+    """A detached child keeps rewriting status.json as 'completed' while a later cell fails.
+
+    It races the runner's own last write: only the host's own view (and a status that agrees with the
+    executed notebook) should decide the verdict.
+    """
+    return notebook_bytes(_cells("""
+        import json, os, time
+        targets = [os.path.join(root, 'status.json') for root, dirs, files in os.walk('/')
+                   if not root.startswith(('/proc', '/sys', '/usr')) and 'status.json' in files]
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                for path in targets:
+                    try:
+                        with open(path) as f:
+                            status = json.load(f)
+                        status['state'] = 'completed'
+                        status['failed_cell'] = None
+                        for cell in status['cells']:
+                            cell['state'], cell['error'] = ('ok', None) if cell['cell_type'] == 'code' else (cell['state'], None)
+                        with open(path + '.forged', 'w') as f:
+                            json.dump(status, f)
+                        os.replace(path + '.forged', path)
+                    except Exception:
+                        pass
+                time.sleep(0.001)
+        print('forger started for', targets)
+        """, """
+        raise ValueError('this failure must stay visible')
+        """))
+
+
 def forge_trace() -> bytes:
     """Append to the kernel hook's trace what a forger would: fake events, garbage, pathological JSON."""
     return notebook_bytes(_cells("""
