@@ -12,7 +12,9 @@ Scoring rule (no model; every step is shown in the finding's details)
   1. nothing found                                                  -> FAIL
   2. only the starter's placeholder text, or nothing under the heading -> CONCERN (boilerplate)
   3. fewer than MIN_WORDS words once placeholders are removed       -> CONCERN (too short)
-  4. fewer than MIN_THEMES distinct concrete themes (THEMES below)  -> CONCERN (generic)
+  4. fewer than MIN_THEMES distinct concrete themes (THEMES below)  -> CONCERN (generic); stock phrases
+     that fit any problem ("more features", "try other models", "tune hyperparameters", "more data") are
+     removed before counting (STOCK_PHRASES)
   5. otherwise                                                      -> PASS
 """
 from __future__ import annotations
@@ -55,6 +57,19 @@ _PLACEHOLDERS = [re.compile(p, re.I) for p in (
     r"\blorem ipsum\b[^\n]*", r"\b(todo|tbd|tba|fixme)\b[:.!]?", r"\.\.\.+", r"…",
 )]
 
+# Stock phrases every write-up can say about any problem: removed before themes are counted, so "more
+# features, other models, tune hyperparameters, more data" alone reads as generic.
+STOCK_PHRASES = [re.compile(p) for p in (
+    r"\b(more|additional|better|extra|new|other|some) features?\b(?! engineering)",
+    r"\b(more |some |additional |better )?feature engineering\b(?!\s*[:(]| (on|of|for|from|around|with|using|like|such|to))",
+    r"\b(tun(e|ing)|optimi[sz](e|ing)) (the |my |our |model )?(hyper-?)?param(eter)?s?\b",
+    r"\b(more|further|additional) (hyper-?)?param(eter)? tuning\b",
+    r"\b(try|test|use|explore|experiment with|compare) (other|more|different|additional|some other|a few other|"
+    r"better|more complex|fancier) (models?|algorithms?|approaches|methods|classifiers|estimators)\b",
+    r"\b(more|additional|extra) (training )?data\b(?! (on|about|from|for))",
+    r"\bmore (time|analysis|eda|exploration|experiments)\b",
+)]
+
 # Concrete directions a reviewer looks for; a write-up naming several is substantive.
 THEMES: dict[str, re.Pattern[str]] = {name: re.compile(pattern) for name, pattern in {
     "data": r"\b(more|additional|external|new|fresh|historical) (data|samples|labels|rows|customers)\b|"
@@ -62,7 +77,8 @@ THEMES: dict[str, re.Pattern[str]] = {name: re.compile(pattern) for name, patter
             r"\bsampling\b|\bresampl\w*\b|\boversampl\w*\b|\bsmote\b|\bduplicates?\b|\bmissing values?\b|"
             r"\bimput\w*\b|\boutliers?\b",
     "features": r"\bfeatures?\b|\bfeature engineering\b|\binteractions?\b|\bencod\w*\b|\bembeddings?\b|"
-                r"\baggregat\w*\b|\bratios?\b|\blag(ged)?\b|\brolling\b|\btenure\b",
+                r"\baggregat\w*\b|\bratios?\b|\blag(ged)?\b|\brolling\b|\btenure\b|\btrends?\b|\brecency\b|"
+                r"\bper (month|week|day|customer|user)\b|\bseasonal\w*\b|\btime since\b",
     "modelling": r"\bhyper-?parameters?\b|\btun(e|ing)\b|\bgrid search\b|\boptuna\b|\bgradient boost\w*\b|"
                  r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bensembl\w*\b|\bstack\w*\b|\bcalibrat\w*\b|"
                  r"\bneural net\w*\b|\bregulari[sz]\w*\b|\bclass[ _]weights?\b",
@@ -241,8 +257,19 @@ def strip_placeholders(text: str, starter_text: list[str]) -> tuple[str, bool]:
     return text, found
 
 
-def themes_in(text: str) -> dict[str, list[str]]:
+def strip_stock_phrases(text: str) -> tuple[str, list[str]]:
+    """(text without stock phrases, the phrases found)."""
+    found: list[str] = []
     lowered = text.lower()
+    for pattern in STOCK_PHRASES:
+        found += [m.group(0) for m in pattern.finditer(lowered)]
+        lowered = pattern.sub(" ", lowered)
+    return lowered, found
+
+
+def themes_in(text: str) -> dict[str, list[str]]:
+    """Concrete themes named in the text (stock phrases do not count)."""
+    lowered, _ = strip_stock_phrases(text)
     out = {}
     for name, pattern in THEMES.items():
         terms = sorted({m.group(0) for m in pattern.finditer(lowered)})
@@ -261,7 +288,9 @@ def judge(text: str, *, starter_text: list[str]) -> tuple[Status, str, dict[str,
     words = _words(remaining)
     themes = themes_in(remaining)
     details = {"words": words, "themes": themes, "placeholder_found": had_placeholder,
-               "rule": f"pass needs >= {MIN_WORDS} words and >= {MIN_THEMES} concrete themes"}
+               "stock_phrases": strip_stock_phrases(remaining)[1],
+               "rule": f"pass needs >= {MIN_WORDS} words and >= {MIN_THEMES} concrete themes "
+                       "(stock phrases such as 'more features' or 'tune hyperparameters' do not count)"}
     if words == 0:
         what = "only the starter's placeholder text" if had_placeholder else "nothing under the heading"
         return Status.CONCERN, f"The next-steps write-up is boilerplate: {what}.", details

@@ -124,6 +124,18 @@ def test_writeup_file_written_by_the_run_and_exercise_hint_names(tmp_path):
     assert _check(_nb("code:1"), sub, run=run).status is Status.PASS
 
 
+def test_stock_phrases_do_not_count_as_directions(tmp_path):
+    stock = ("With more time I would do more feature engineering, try other models such as XGBoost and tune "
+             "hyperparameters, and get more data. I would also do more analysis and try different algorithms to "
+             "see whether they work better than the current one, and add more features where it makes sense.")
+    finding = _check(_nb(f"## Next steps\n\n{stock}"), tmp_path)
+    assert finding.status is Status.CONCERN and "generic" in finding.explanation
+    assert list(finding.details["themes"]) == ["modelling"]  # xgboost is the one specific thing said
+    assert "tune hyperparameters" in finding.details["stock_phrases"]
+    specific = writeup.themes_in("Feature engineering on usage trends and more data on failed payments.")
+    assert set(specific) == {"features", "data"}
+
+
 def test_themes_are_counted_distinctly():
     themes = writeup.themes_in(SUBSTANTIVE)
     assert {"validation", "error analysis", "features", "decision", "monitoring"} <= set(themes)
