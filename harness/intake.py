@@ -72,9 +72,8 @@ class Submission:
 class _Member:
     name: str                               # path inside the submission, "/"-separated, as given
     kind: str                               # "file", "dir", "symlink", "special", "encrypted"
-    size_hint: int
-    compressed_size: int | None             # None when not compressed (folder input)
-    open: Callable[[], IO[bytes]] | None
+    compressed_size: int | None = None      # None when not compressed (folder input)
+    open: Callable[[], IO[bytes]] | None = None
 
 
 def unpack_submission(*, source: Path, dest: Path, notebook_name: str = "notebook.ipynb",
@@ -127,8 +126,7 @@ def _copy_bare_notebook(source: Path, target: Path, limits: IntakeLimits) -> Non
         raise SubmissionRejected(
             f"{source.name} is {size / 2**20:.1f} MB, over the {limits.max_notebook_bytes / 2**20:.0f} MB "
             "limit for a notebook.")
-    member = _Member(name=target.name, kind="file", size_hint=size, compressed_size=None,
-                     open=lambda: source.open("rb"))
+    member = _Member(name=target.name, kind="file", open=lambda: source.open("rb"))
     _write_member(member, target, limits=limits, budget=_Budget(limits.max_total_bytes))
 
 
@@ -184,8 +182,7 @@ def _zip_members(archive: zipfile.ZipFile, limits: IntakeLimits) -> Iterator[_Me
             kind = "special"
         else:
             kind = "file"
-        yield _Member(name=info.filename, kind=kind, size_hint=info.file_size,
-                      compressed_size=info.compress_size,
+        yield _Member(name=info.filename, kind=kind, compressed_size=info.compress_size,
                       open=(lambda info=info: archive.open(info)) if kind == "file" else None)
 
 
@@ -204,16 +201,15 @@ def _folder_members(root: Path, limits: IntakeLimits) -> Iterator[_Member]:
                 name = path.relative_to(root).as_posix()
                 mode = entry.stat(follow_symlinks=False).st_mode
                 if stat.S_ISLNK(mode):
-                    yield _Member(name=name, kind="symlink", size_hint=0, compressed_size=None, open=None)
+                    yield _Member(name=name, kind="symlink")
                 elif stat.S_ISDIR(mode):
-                    yield _Member(name=name + "/", kind="dir", size_hint=0, compressed_size=None, open=None)
+                    yield _Member(name=name + "/", kind="dir")
                     if entry.name not in JUNK_NAMES:
                         stack.append(path)
                 elif stat.S_ISREG(mode):
-                    yield _Member(name=name, kind="file", size_hint=entry.stat(follow_symlinks=False).st_size,
-                                  compressed_size=None, open=lambda path=path: _open_no_follow(path))
+                    yield _Member(name=name, kind="file", open=lambda path=path: _open_no_follow(path))
                 else:
-                    yield _Member(name=name, kind="special", size_hint=0, compressed_size=None, open=None)
+                    yield _Member(name=name, kind="special")
 
 
 def _open_no_follow(path: Path) -> IO[bytes]:
