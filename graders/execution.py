@@ -7,8 +7,9 @@ Rules
         has code cells never run, or shows outputs the clean run does not reproduce (text outputs compared after
         normalising ANSI codes, memory addresses, timings, and numbers to about three significant digits;
         cells that print clocks, timings or progress bars are skipped);
-      unfixed randomness: estimators/splitters that draw random numbers created without random_state,
-        with no global np.random.seed to cover them (static: the code, not run).
+      unfixed randomness: estimators/splitters created without random_state and np.random draws, with no
+        np.random.seed to cover them, or np.random.default_rng() without a seed (read from the code, and from
+        the trace for estimators the run fitted with random_state=None).
   - no run at all                                                                    -> COULD_NOT_CHECK
 """
 from __future__ import annotations
@@ -54,10 +55,14 @@ _STOCHASTIC = {
     "MLPRegressor", "SGDClassifier", "SGDRegressor", "KMeans", "MiniBatchKMeans", "IsolationForest",
     "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor", "train_test_split",
     "ShuffleSplit", "StratifiedShuffleSplit", "RandomizedSearchCV", "permutation_importance", "TSNE",
-    "sample", "shuffle", "RandomUnderSampler", "RandomOverSampler", "SMOTE",
+    "sample", "shuffle", "RandomUnderSampler", "RandomOverSampler", "SMOTE", "RepeatedKFold",
+    "RepeatedStratifiedKFold",
 }
 # Only random when asked to shuffle.
-_STOCHASTIC_IF_SHUFFLED = {"KFold", "StratifiedKFold", "RepeatedKFold"}
+_STOCHASTIC_IF_SHUFFLED = {"KFold", "StratifiedKFold"}
+# np.random functions that are not draws from the global state.
+_NUMPY_RANDOM_NOT_DRAWS = {"seed", "default_rng", "RandomState", "Generator", "SeedSequence", "get_state",
+                           "set_state", "PCG64", "MT19937", "Philox", "SFC64", "BitGenerator"}
 _SEED_KWARGS = {"random_state", "seed", "random_seed"}
 _GLOBAL_NUMPY_SEED = {"np.random.seed", "numpy.random.seed"}
 _OTHER_SEEDS = {"random.seed", "torch.manual_seed", "tf.random.set_seed", "set_seed", "seed_everything",
@@ -273,14 +278,20 @@ def randomness(cells: list[ParsedCell]) -> dict[str, Any]:
             if full in _GLOBAL_NUMPY_SEED or full in _OTHER_SEEDS:
                 seeds.append({**where, "call": full, "covers_numpy": full in _GLOBAL_NUMPY_SEED})
                 continue
-            random_draw = name in _STOCHASTIC or (name in _STOCHASTIC_IF_SHUFFLED and _kwarg_is_true(node, "shuffle"))
+            if full in ("np.random.default_rng", "numpy.random.default_rng") and not node.args \
+                    and not _is_seeded(node):
+                unseeded.append({**where, "global_seed_covers": False})  # a fresh generator ignores np.random.seed
+                continue
+            numpy_draw = full.startswith(("np.random.", "numpy.random.")) and name not in _NUMPY_RANDOM_NOT_DRAWS
+            random_draw = numpy_draw or name in _STOCHASTIC or (
+                name in _STOCHASTIC_IF_SHUFFLED and _kwarg_is_true(node, "shuffle"))
             if name == "train_test_split" and _kwarg_is_false(node, "shuffle"):
                 random_draw = False
-            if random_draw and not _is_seeded(node):
-                unseeded.append(where)
+            if random_draw and (numpy_draw or not _is_seeded(node)):
+                unseeded.append({**where, "global_seed_covers": True})
     covered = any(s["covers_numpy"] for s in seeds)
     return {"seeds": seeds, "unseeded": unseeded, "global_numpy_seed": covered,
-            "problem": bool(unseeded) and not covered}
+            "problem": any(not (covered and u["global_seed_covers"]) for u in unseeded)}
 
 
 def unseeded_fits(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, Any]]:
@@ -299,7 +310,7 @@ def unseeded_fits(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, 
                 lines = source.splitlines()
                 number = (fit.line or 0) + leading_blank_lines(source)
                 line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-            out.append({"cell": fit.cell, "line": line, "call": fit.cls, "source": "trace"})
+            out.append({"cell": fit.cell, "line": line, "call": fit.cls, "source": "trace", "global_seed_covers": True})
     return out
 
 
@@ -325,7 +336,7 @@ def run(ctx: GradingContext) -> Finding:
     extra = [u for u in unseeded_fits(ctx.trace, ctx.executed_notebook) if (u["cell"], u["call"]) not in flagged]
     if extra:
         rand["unseeded"] += extra
-        rand["problem"] = not rand["global_numpy_seed"]
+        rand["problem"] = rand["problem"] or not rand["global_numpy_seed"]
     details.update(execution_order=order, unreproduced=mismatches, randomness=rand)
     slowest = ", ".join(f"cell {c['cell']} {c['seconds']:.1f} s" for c in details["slowest_cells"])
     evidence = [Evidence(source="run", summary=f"slowest cells: {slowest}" if slowest else "no per-cell timings",

@@ -157,6 +157,17 @@ def test_unseeded_randomness_is_a_concern_and_global_seed_covers_it():
     assert execution.run(_ctx(seeded, copy.deepcopy(seeded), _run())).status is Status.PASS
 
 
+def test_numpy_global_draws_and_unseeded_generators():
+    draws = _nb(_cell("import numpy as np\nnoise = np.random.rand(10)\nrng = np.random.default_rng(7)", 1))
+    rand = execution.randomness(execution.parse_code_cells(draws))
+    assert [u["call"] for u in rand["unseeded"]] == ["rand"] and rand["problem"]
+    seeded = _nb(_cell("import numpy as np\nnp.random.seed(0)\nnoise = np.random.rand(10)", 1))
+    assert execution.randomness(execution.parse_code_cells(seeded))["problem"] is False
+    fresh = _nb(_cell("import numpy as np\nnp.random.seed(0)\nrng = np.random.default_rng()", 1))
+    rand = execution.randomness(execution.parse_code_cells(fresh))
+    assert rand["problem"] and rand["unseeded"][0]["call"] == "default_rng"
+
+
 def test_cells_that_do_not_parse_are_skipped():
     nb = _nb(_cell("def broken(:\n  pass", 1), _cell("RandomForestClassifier()", 2))
     assert [c.index for c in execution.parse_code_cells(nb)] == [1]
