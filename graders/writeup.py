@@ -228,7 +228,8 @@ def find_sections(blocks: list[_Block], *, source: str, hints: list[str]) -> lis
 def _writeup_files(ctx: GradingContext) -> list[Path]:
     hints = ctx.exercise.writeup_hints.get("files", []) if ctx.exercise is not None else []
     wanted = {name.lower() for name in (*DEFAULT_FILES, *hints)}
-    candidates = [p for p in sorted(ctx.submission_dir.iterdir()) if p.is_file()] if ctx.submission_dir.is_dir() else []
+    folder = ctx.submission_dir
+    candidates = [p for p in sorted(folder.iterdir()) if p.is_file()] if folder is not None and folder.is_dir() else []
     if ctx.run is not None:
         candidates += [p for p in ctx.run.extra_files if p.is_file()]
     found: dict[str, Path] = {}
