@@ -229,9 +229,11 @@ def _writeup_files(ctx: GradingContext) -> list[Path]:
     hints = ctx.exercise.writeup_hints.get("files", []) if ctx.exercise is not None else []
     wanted = {name.lower() for name in (*DEFAULT_FILES, *hints)}
     folder = ctx.submission_dir
-    candidates = [p for p in sorted(folder.iterdir()) if p.is_file()] if folder is not None and folder.is_dir() else []
+    candidates = sorted(folder.iterdir()) if folder is not None and folder.is_dir() else []
     if ctx.run is not None:
-        candidates += [p for p in ctx.run.extra_files if p.is_file()]
+        candidates += ctx.run.extra_files
+    # Never follow a link: a candidate's NEXT_STEPS.md must not quote a grader-side file into the report.
+    candidates = [p for p in candidates if p.is_file() and not p.is_symlink()]
     found: dict[str, Path] = {}
     for path in candidates:
         if path.name.lower() in wanted and path.name.lower() not in found:

@@ -113,6 +113,16 @@ def test_writeup_file_in_submission(tmp_path):
     assert "retention campaign" in finding.details["text"]
 
 
+def test_symlinked_writeup_file_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("grader-side secret " + SUBSTANTIVE)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "NEXT_STEPS.md").symlink_to(secret)
+    finding = _check(_nb("code:1"), sub)
+    assert finding.status is Status.FAIL and "secret" not in str(finding.details)
+
+
 def test_writeup_file_written_by_the_run_and_exercise_hint_names(tmp_path):
     out = tmp_path / "run-out"
     out.mkdir()
