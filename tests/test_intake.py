@@ -201,6 +201,14 @@ def test_too_many_members_is_rejected(work):
         unpack(work, archives.many_members(notebooks.simple(), 60), limits=IntakeLimits(max_members=50))
 
 
+def test_oversized_central_directory_is_rejected_before_zipfile_reads_it(work):
+    entries = [archives.Entry("notebook.ipynb", notebooks.simple())] + [
+        archives.Entry(f"{i:04d}" + "n" * 1000, b"") for i in range(60)]
+    with pytest.raises(SubmissionRejected, match="lists far too many files"):
+        unpack(work, archives.zip_bytes(entries), limits=IntakeLimits(max_members=50))
+    assert files_under(work / "dest") == set()
+
+
 def test_truncated_zip_is_rejected_plainly(work):
     good = archives.zip_bytes([archives.Entry("notebook.ipynb", notebooks.simple())])
     with pytest.raises(SubmissionRejected, match="not a zip archive.*damaged"):
