@@ -45,7 +45,7 @@ def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
             break
         try:
             event = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # forged lines are untrusted input
             continue
         if isinstance(event, dict) and isinstance(event.get("ev"), str):
             events.append(event)

@@ -14,6 +14,12 @@ def test_load_trace_skips_malformed_lines(tmp_path):
     assert load_trace(tmp_path / "missing.jsonl") == [] and load_trace(None) == []
 
 
+def test_load_trace_skips_a_forged_deeply_nested_line(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text("[" * 100_000 + "\n" + json.dumps({"ev": "hook_start", "id": 1}) + "\n")
+    assert [e["ev"] for e in load_trace(trace)] == ["hook_start"]
+
+
 def test_row_sets_compare_at_the_coarser_sampling():
     fine = RowSet.of({"n": 100, "mod": 1, "h": list(range(100))})
     coarse = RowSet.of({"n": 400, "mod": 4, "h": [h for h in range(400) if h % 4 == 0]})
