@@ -87,9 +87,20 @@ def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str |
     return GradeOutcome(source=job.source, report_dir=report_dir, document=document)
 
 
-def _worker_init() -> None:
+_stopping: Any = None  # in a worker: the batch's "stop" event, set by the parent on Ctrl-C
+
+
+def _worker_init(stopping: Any) -> None:
+    global _stopping
+    _stopping = stopping
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_running_grade)
+
+
+def _grade_in_worker(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> GradeOutcome:
+    if _stopping is not None and _stopping.is_set():
+        raise KeyboardInterrupt  # queued before the interrupt: not started, not graded
+    return grade_one(job, out_dir=out_dir, options=options)
 
 
 def _stop_running_grade(signum: int, frame: Any) -> None:
@@ -148,11 +159,13 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
 def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, Any], jobs: int,
                   finish: Callable[[int, GradeOutcome], None], blind: bool) -> None:
     # fork: workers start fast and need nothing re-imported; they only run grade_one
+    context = multiprocessing.get_context("fork")
+    stopping = context.Event()
     executor = ProcessPoolExecutor(max_workers=min(jobs, len(planned)), initializer=_worker_init,
-                                   mp_context=multiprocessing.get_context("fork"))
+                                   initargs=(stopping,), mp_context=context)
     futures: dict[Future, int] = {}
     try:
-        futures = {executor.submit(grade_one, job, out_dir=out_dir, options=options): i
+        futures = {executor.submit(_grade_in_worker, job, out_dir=out_dir, options=options): i
                    for i, job in enumerate(planned)}
         for future in as_completed(futures):
             position = futures[future]
@@ -166,6 +179,7 @@ def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, 
     except BaseException:
         for future in futures:
             future.cancel()
+        stopping.set()  # calls already queued to a worker must not start
         for child in multiprocessing.active_children():
             child.terminate()  # SIGTERM -> KeyboardInterrupt in the worker -> sandbox cleanup
         executor.shutdown(wait=True, cancel_futures=True)

@@ -118,17 +118,30 @@ def test_paths_are_checked_before_anything_runs(harness_home, tmp_path, fake_san
 
 # --- the real thing: ten submissions through the CLI and the real sandbox -------------------------
 
-LABEL = "takehome-harness.sandbox"
+def containers(tmp_root: Path) -> list[str]:
+    """Sandbox containers (by label) that mount anything under tmp_root, i.e. this test's own runs."""
+    from harness.sandbox.image import LABEL
 
-
-def containers() -> list[str]:
     out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
-    return out.stdout.split() if out.returncode == 0 else []
+    ours = []
+    for container in out.stdout.split() if out.returncode == 0 else []:
+        mounts = subprocess.run(["docker", "inspect", container, "--format", "{{range .Mounts}}{{.Source}} {{end}}"],
+                                capture_output=True, text=True).stdout.split()
+        if any(Path(m).is_relative_to(tmp_root) for m in mounts):
+            ours.append(container)
+    return ours
+
+
+def grader_env(tmp_root: Path) -> dict[str, str]:
+    """The grader's temp folders (and so its sandbox mounts) under tmp_root, to tell its containers apart."""
+    (tmp_root / "tmp").mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp_root / "tmp")}
 
 
 def ten_submissions(root: Path, bundle_zip: Path) -> list[Path]:
     from hostile.grading import submission_from_bundle
 
+    root.mkdir(parents=True)
     return [
         submission_from_bundle(bundle_zip, root / "reference.zip", REFERENCE.read_bytes()),
         submission_from_bundle(bundle_zip, root / "example.zip", EXAMPLE.read_bytes()),
@@ -158,7 +171,7 @@ def test_batch_of_ten_with_hostile_submissions_through_the_cli(harness_home, tmp
     args = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources),
             "--out", str(out), "--jobs", "2", "--timeout", "60", "--exercise", "churn", "--json",
             "--sandbox", "docker" if in_ci() else "auto"]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=os.environ)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=grader_env(tmp_path))
     assert proc.returncode == 0, proc.stderr[-2000:]
     reports = sorted(out.glob("*/report.json"))
     assert len(reports) == 10
@@ -168,9 +181,9 @@ def test_batch_of_ten_with_hostile_submissions_through_the_cli(harness_home, tmp
     assert documents["fails"]["run"]["verdict"] == "cell_error"
     assert documents["reference"]["scores"]["hidden"]["roc_auc"] > 0.7
     assert (out / "index.html").is_file() and len((out / "summary.csv").read_text().splitlines()) == 11
-    assert containers() == []
+    assert containers(tmp_path) == []
 
-    again = subprocess.run(args, capture_output=True, text=True, timeout=300, env=os.environ)
+    again = subprocess.run(args, capture_output=True, text=True, timeout=300, env=grader_env(tmp_path))
     assert again.returncode == 0
     import json
 
@@ -189,11 +202,18 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_container(harness_home, tmp_path):
     out = tmp_path / "out"
     args = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources), "--out", str(out),
             "--jobs", "2", "--timeout", "300", "--sandbox", "docker" if in_ci() else "auto"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
+    # a shell's background job inherits SIGINT ignored; a terminal's Ctrl-C reaches a process that handles it
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=grader_env(tmp_path),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not containers(tmp_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    if in_ci() or containers(tmp_path):  # locally `auto` may have fallen back to the local runner
+        assert containers(tmp_path), "no sandbox container was running when Ctrl-C came"
+    time.sleep(2)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr[-2000:]
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert (out / "index.html").is_file()
-    assert containers() == []
+    assert containers(tmp_path) == []
