@@ -116,9 +116,6 @@ def test_snooping_finds_no_labels_secrets_socket_network_or_host_files(grader, b
     assert not re.search(r"^root:[^:\n]*:\d+:", run.all_text(), re.M)   # /etc/shadow via a planted link
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the kernel runs as the same uid as the runner and can write "
-                                       "/harness-out, so a detached child rewriting status.json after the runner's last "
-                                       "write turns a failed run into 'completed'; remove when fixed")
 def test_status_rewritten_from_a_background_process_does_not_hide_a_failure(grader, bundle_zip, tmp_path):
     run = grade_case(grader, bundle_zip, tmp_path, attacks.forge_status_from_background_then_fail())
     assert "forger started" in run.outputs_text()

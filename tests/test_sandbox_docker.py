@@ -105,6 +105,23 @@ try:
     facts["tmpfs_overflow"] = "succeeded"
 except OSError as exc:
     facts["tmpfs_overflow"] = exc.strerror
+os.remove('/tmp/big')
+try:
+    open('/harness-out/extra.bin', 'wb')
+    facts["out_create"] = "succeeded"
+except OSError as exc:
+    facts["out_create"] = exc.strerror
+# pid 1 (our init) and the runner (this kernel's parent) decide the exit code: neither may be tampered with
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+facts["ptrace"] = {}
+for name, pid in (("init", 1), ("runner", os.getppid())):
+    facts["ptrace"][name] = "attached" if libc.ptrace(16, pid, None, None) == 0 else os.strerror(ctypes.get_errno())
+    try:
+        open(f'/proc/{pid}/mem', 'rb')
+        facts["ptrace"][name + "_mem"] = "opened"
+    except OSError as exc:
+        facts["ptrace"][name + "_mem"] = exc.strerror
 json.dump(facts, open('facts.json', 'w'))
 """
 
@@ -120,8 +137,41 @@ def test_inside_the_container_is_locked_down(tmp_path):
     assert facts["root_mount"].split(",")[0] == "ro"
     assert facts["root_write"] != "succeeded"
     assert facts["tmpfs_overflow"] == "No space left on device"
+    assert facts["out_create"] == "Permission denied"                    # only the host-made result files
+    assert facts["ptrace"] == {"init": "Operation not permitted", "init_mem": "Permission denied",
+                               "runner": "Operation not permitted", "runner_mem": "Permission denied"}
     assert facts["data_files"] == ["test.csv", "train.csv"]              # the grader's copy, not the decoy
     assert facts["label_like_files"] == []
+
+
+FILL_WORK = r"""
+import os
+written, error, index = 0, None, 0
+while written < 1024 * 2**20 and error is None:
+    try:
+        with open(f'filler-{index}.bin', 'wb') as f:
+            for _ in range(4):
+                f.write(b'x' * 2**20)
+                written += 2**20
+    except OSError as exc:
+        error = exc.strerror
+    index += 1
+print('filled', written, error)
+"""
+CLEAN_UP_AND_PREDICT = ("import glob, os\nfor name in glob.glob('filler-*.bin'):\n    os.remove(name)\n"
+                        "open('predictions.csv', 'w').write('id,p\\n1,0.5\\n')")
+
+
+@pytest.mark.docker
+def test_writing_beyond_the_working_folder_cap_fails_and_the_run_still_reports(tmp_path):
+    result, _ = run_docker(tmp_path, [FILL_WORK, CLEAN_UP_AND_PREDICT])
+    assert result.verdict is Verdict.COMPLETED, (result.message, result.traceback)
+    printed = nbformat.read(result.executed_notebook, as_version=4).cells[1].outputs[0]["text"]
+    written, error = int(printed.split()[1]), printed.split(maxsplit=2)[2].strip()
+    assert error == "No space left on device"
+    assert written <= LIMITS.tmpfs_mb * 2**20                            # the /work tmpfs size, not the host disk
+    assert result.predictions.read_text() == "id,p\n1,0.5\n"
+    assert all(not p.name.startswith("filler-") for p in result.extra_files)
 
 
 @pytest.mark.docker
@@ -139,11 +189,12 @@ def test_container_configuration_by_inspection():
     finally:
         container.remove(force=True)
     assert host["NetworkMode"] == "none"
-    assert host["ReadonlyRootfs"] is True and host["Init"] is True
+    assert host["ReadonlyRootfs"] is True and not host["Init"]      # our own init is pid 1 (container_init.py)
     assert host["CapDrop"] == ["ALL"] and "no-new-privileges" in host["SecurityOpt"]
     assert host["Memory"] == host["MemorySwap"] == 512 * 1024 * 1024
     assert host["PidsLimit"] == 64 and host["NanoCpus"] == 1_000_000_000
-    assert set(host["Tmpfs"]) == {"/tmp", "/home/sandbox"} and "size=16m" in host["Tmpfs"]["/tmp"]
+    assert set(host["Tmpfs"]) == {"/tmp", "/home/sandbox", "/work"}
+    assert all("size=16m" in options for options in host["Tmpfs"].values())
     assert {u["Name"] for u in host["Ulimits"]} == {"nofile", "fsize", "core"}
     assert host["LogConfig"]["Config"]["max-size"] == "1m"
     assert options["environment"]["OMP_NUM_THREADS"] == "1"

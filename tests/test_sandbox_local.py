@@ -158,3 +158,96 @@ def test_status_must_match_its_schema(tmp_path):
     (tmp_path / "status.json").write_text(json.dumps({"version": 1, "state": "completed"}))
     with pytest.raises(Unreadable, match="schema"):
         load_status(tmp_path / "status.json")
+
+
+def _status(state: str, *, failed_cell: int | None = None, error: dict | None = None) -> dict:
+    cells = [{"index": 0, "cell_type": "code", "state": "ok" if failed_cell != 0 else "error", "started": 1.0,
+              "ended": 2.0, "seconds": 1.0, "execution_count": 1, "error": error if failed_cell == 0 else None}]
+    return {"version": 1, "state": state, "message": state, "hook": "loaded", "started_at": 0.0, "updated_at": 3.0,
+            "failed_cell": failed_cell, "cells": cells}
+
+
+def _classify(exit_code: int | None, status: dict | None):
+    from harness.sandbox.verdict import Observed, classify
+
+    return classify(Observed(deadline_hit=False, oom_killed=False, exit_code=exit_code, status=status,
+                             total_seconds=20, memory_mb=512))
+
+
+def test_the_exit_code_decides_and_a_forged_status_only_loses_its_details():
+    from harness.sandbox.runner import EXIT_CODES
+
+    boom = {"name": "ValueError", "value": "boom", "traceback": "tb"}
+    honest = _classify(EXIT_CODES["cell_error"], _status("cell_error", failed_cell=0, error=boom))
+    assert honest.verdict is Verdict.CELL_ERROR and honest.failed_cell == 0 and honest.error == boom
+    forged = _classify(EXIT_CODES["cell_error"], _status("completed"))
+    assert forged.verdict is Verdict.CELL_ERROR and forged.failed_cell is None and forged.error is None
+    assert "were not used" in forged.warnings[0]
+    for killed in (137, -9, 1):       # a signal (container / local) or a crash of the runner
+        assert _classify(killed, _status("completed")).verdict is Verdict.KERNEL_DIED
+    assert _classify(EXIT_CODES["completed"], _status("completed")).verdict is Verdict.COMPLETED
+    # a "completed" exit with a report of a failure: still completed (the exit code cannot lie), details dropped
+    downgraded = _classify(EXIT_CODES["completed"], _status("completed", failed_cell=0, error=boom))
+    assert downgraded.verdict is Verdict.COMPLETED and downgraded.error is None and downgraded.warnings
+
+
+FORGES_FROM_THE_BACKGROUND = [
+    "import json, os, time\n"
+    "path = os.path.join(os.path.dirname(os.environ['HARNESS_TRACE_PATH']), 'status.json')\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    while True:\n"
+    "        try:\n"
+    "            status = json.load(open(path))\n"
+    "            status.update(state='completed', failed_cell=None)\n"
+    "            for cell in status['cells']:\n"
+    "                cell.update(state='ok', error=None) if cell['cell_type'] == 'code' else None\n"
+    "            open(path, 'w').write(json.dumps(status))\n"
+    "        except Exception:\n"
+    "            pass\n"
+    "        time.sleep(0.001)\n"
+    "time.sleep(0.5)",
+    "raise ValueError('this failure must stay visible')",
+]
+
+
+def test_a_status_forged_from_the_background_does_not_hide_a_failure(tmp_path):
+    result = run_local(tmp_path, FORGES_FROM_THE_BACKGROUND)
+    assert result.verdict is Verdict.CELL_ERROR, result.message
+    assert no_sandbox_processes_left(tmp_path)
+
+
+def test_files_the_run_wrote_come_back_but_not_unchanged_submission_files(tmp_path):
+    sub = make_submission(tmp_path, ["import os\nos.makedirs('out/deep', exist_ok=True)\n"
+                                     "open('out/deep/model.txt', 'w').write('weights')\n"
+                                     "open('changed.txt', 'w').write('new')"])
+    (sub / "changed.txt").write_text("old")
+    (sub / "unchanged.txt").write_text("same")
+    result = run_notebook(notebook=sub / "notebook.ipynb", workdir=sub, data_dir=None, limits=SHORT,
+                          backend="local", out_dir=tmp_path / "out")
+    assert result.verdict is Verdict.COMPLETED, result.message
+    back = {p.relative_to(tmp_path / "out" / "files").as_posix(): p.read_text() for p in result.extra_files}
+    assert back == {"changed.txt": "new", "out/deep/model.txt": "weights"}
+
+
+def test_a_forged_files_listing_cannot_write_outside_or_past_the_cap(tmp_path):
+    import base64
+
+    from harness.sandbox.workspace import Workspace, copy_results
+
+    out = tmp_path / "ws-out"
+    out.mkdir()
+    for name in ("executed.ipynb", "status.json", "trace.jsonl"):
+        (out / name).touch()                                   # as the host creates them: empty = not produced
+    encode = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    listing = {"version": 1, "omitted": [], "files": [
+        {"path": "../escape.txt", "base64": encode(b"x")}, {"path": "/etc/escape", "base64": encode(b"x")},
+        {"path": "a/./b", "base64": encode(b"x")}, {"path": "big.bin", "base64": encode(b"x" * 5000)},
+        {"path": "ok.csv", "base64": encode(b"id,p\n")}, {"path": "bad.bin", "base64": "not base64!"}]}
+    (out / "files.json").write_text(json.dumps(listing))
+    ws = Workspace(root=tmp_path, input=tmp_path / "in", work=tmp_path / "work", out=out, home=tmp_path,
+                   tmp=tmp_path, notebook=tmp_path / "in" / "n.ipynb")
+    copied = copy_results(ws, tmp_path / "dest", max_bytes=4000)
+    assert sorted(copied.files) == ["files/ok.csv"]
+    assert len([w for w in copied.warnings if "ignored" in w]) == 5
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "dest" / "escape.txt").exists()

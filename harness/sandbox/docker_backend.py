@@ -1,9 +1,13 @@
 """Run the notebook runner in a locked-down container (the only module that talks to Docker for runs).
 
 Hardening, all on `containers.create` (never `run`, which would try to pull): no network, memory with
-swap equal to it, CPU quota, pids limit, read-only root, sized tmpfs for /tmp and HOME, all capabilities
-dropped, no-new-privileges, a non-root uid, an init process, ulimits, capped logs, optional runtime
-(e.g. runsc for gVisor). The host enforces the overall deadline with its own timer and kill().
+swap equal to it, CPU quota, pids limit, read-only root, sized tmpfs for the working folder, /tmp and
+HOME, all capabilities dropped, no-new-privileges, a non-root uid, our own non-dumpable init as pid 1
+(harness/sandbox/container_init.py), ulimits, capped logs, optional runtime (e.g. runsc for gVisor).
+The host enforces the overall deadline with its own timer and kill().
+
+What the container can write on the host: only the result files the host created in out/ (each capped
+by the fsize ulimit); the submission comes in read-only and is copied into the /work tmpfs.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from harness.sandbox.workspace import Workspace
 MB = 1024 * 1024
 HOME = "/home/sandbox"
 WORK = "/work"
+INPUT = "/harness-in"
 OUT = "/harness-out"
 IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
 LOG_TAIL_LINES = 60
@@ -71,11 +76,13 @@ def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
         nano_cpus=int(limits.cpus * 1e9),
         pids_limit=limits.pids,
         read_only=True,
+        # tmpfs pages count against the memory limit: a flood ends as ENOSPC or a contained OOM
         tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777",
-               HOME: f"size={limits.tmpfs_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"},
+               HOME: f"size={limits.tmpfs_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
+               WORK: f"size={limits.tmpfs_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"},
         cap_drop=["ALL"],
         security_opt=["no-new-privileges"],
-        init=True,
+        init=False,   # Docker's init could be ptraced into a forged exit code: ours is pid 1 (see the command)
         ipc_mode="private",
         ulimits=[Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="fsize", soft=file_size, hard=file_size),
                  Ulimit(name="core", soft=0, hard=0)],
@@ -110,8 +117,6 @@ class _PeakMemory(threading.Thread):
 
 
 class DockerRunner:
-    sandbox_uid = SANDBOX_UID
-
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
@@ -123,14 +128,15 @@ class DockerRunner:
     def run(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> BackendRun:
         from docker.types import Mount
 
-        notebook = f"{WORK}/{ws.notebook.relative_to(ws.work).as_posix()}"
-        mounts = [Mount(target=WORK, source=str(ws.work), type="bind"),
+        mounts = [Mount(target=INPUT, source=str(ws.input), type="bind", read_only=True),
                   Mount(target=OUT, source=str(ws.out), type="bind")]
         if data_dir is not None:
             mounts.append(Mount(target=f"{WORK}/data", source=str(data_dir.resolve()), type="bind", read_only=True))
-        command = ["python", "/opt/harness/runner.py", "--notebook", notebook, "--out", OUT,
-                   "--hook", "/opt/harness/kernel_hook.py", "--cell-seconds", str(limits.cell_seconds),
-                   "--total-seconds", str(limits.total_seconds)]
+        command = ["python", "/opt/harness/container_init.py",
+                   "python", "/opt/harness/runner.py", "--container", "--input", INPUT, "--work", WORK,
+                   "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
+                   "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
+                   "--output-bytes", str(limits.output_mb * MB)]
         options = container_options(limits=limits, runtime=self.runtime)
         self.progress(f"starting the sandbox ({self.image}, {limits.memory_mb} MB, {thread_count(limits.cpus)} CPU, "
                       f"{limits.total_seconds} s)")
@@ -141,7 +147,7 @@ class DockerRunner:
         killed = threading.Event()
         try:
             container = self.client.containers.create(self.image, command, mounts=mounts,
-                                                      working_dir=str(Path(notebook).parent), **options)
+                                                      working_dir=WORK, **options)
             timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, self._kill, (container, killed))
             timer.daemon = True
             peak = _PeakMemory(container.id)

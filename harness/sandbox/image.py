@@ -19,7 +19,7 @@ from typing import Any
 import platformdirs
 
 from harness.errors import HarnessError, SandboxUnavailable
-from harness.sandbox.backend import HOOK_PATH, RUNNER_PATH, Progress
+from harness.sandbox.backend import HOOK_PATH, INIT_PATH, RUNNER_PATH, Progress
 from harness.user_dirs import APP_NAME
 
 REPOSITORY = "takehome-sandbox"
@@ -43,7 +43,7 @@ def _image_inputs() -> list[Path]:
     if not DOCKERFILE_PATH.is_file():
         raise HarnessError(f"{DOCKERFILE_PATH.name} not found next to the harness package: build the sandbox "
                            "from a source checkout of the harness")
-    return [DOCKERFILE_PATH, LOCK_PATH, RUNNER_PATH] + ([HOOK_PATH] if HOOK_PATH.is_file() else [])
+    return [DOCKERFILE_PATH, LOCK_PATH, RUNNER_PATH, INIT_PATH] + ([HOOK_PATH] if HOOK_PATH.is_file() else [])
 
 
 def image_tag() -> str:
@@ -111,6 +111,7 @@ def _build_context(dest: Path, *, wheels: Path | None) -> None:
     shutil.copy(LOCK_PATH, dest / "requirements.lock")
     (dest / "harness-sandbox").mkdir()
     shutil.copy(RUNNER_PATH, dest / "harness-sandbox" / "runner.py")
+    shutil.copy(INIT_PATH, dest / "harness-sandbox" / "container_init.py")
     if HOOK_PATH.is_file():
         shutil.copy(HOOK_PATH, dest / "harness-sandbox" / "kernel_hook.py")
     (dest / "wheelhouse").mkdir()

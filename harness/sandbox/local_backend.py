@@ -14,7 +14,7 @@ import psutil
 
 from harness.sandbox.backend import HOOK_PATH, RUNNER_PATH, HOST_GRACE_SECONDS, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment
-from harness.sandbox.processes import ProcessTree
+from harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
 from harness.sandbox.result import Limits
 from harness.sandbox.workspace import Workspace
 
@@ -59,15 +59,16 @@ def run_local(ws: Workspace, *, data_dir: Path | None, limits: Limits, progress:
         _copy_data(data_dir, ws.work / "data")
     env = sandbox_environment(home=str(ws.home), tmp=str(ws.tmp), cpus=limits.cpus,
                               path=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
-    command = [sys.executable, str(RUNNER_PATH), "--notebook", str(ws.notebook), "--out", str(ws.out),
-               "--hook", str(HOOK_PATH), "--cell-seconds", str(limits.cell_seconds),
-               "--total-seconds", str(limits.total_seconds)]
+    command = [sys.executable, str(RUNNER_PATH), "--input", str(ws.input), "--work", str(ws.work),
+               "--notebook", ws.notebook_rel, "--out", str(ws.out), "--hook", str(HOOK_PATH),
+               "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
+               "--output-bytes", str(limits.output_mb * MB)]
     progress("running the notebook locally (no isolation)")
     started = time.monotonic()
     hard_deadline = started + limits.total_seconds + HOST_GRACE_SECONDS
     deadline_hit, peak, exit_code = False, 0, None
     with open(ws.root / "runner.log", "wb") as log:
-        proc = subprocess.Popen(command, cwd=ws.notebook.parent, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(command, cwd=ws.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_apply(_rlimits(limits)))
     tree = ProcessTree(proc.pid)
     try:
@@ -83,10 +84,14 @@ def run_local(ws: Workspace, *, data_dir: Path | None, limits: Limits, progress:
                 time.sleep(POLL_SECONDS)
     finally:
         # Whatever happened (normal end, Ctrl-C, an exception here), nothing the run started survives it.
-        tree.kill_all()
+        all_gone = tree.kill_all()
         if exit_code is None:
             proc.wait()
+    warnings = [NOT_ISOLATED]
+    if not all_gone:
+        warnings.append("some processes the notebook started did not die within "
+                        f"{KILL_WAIT_SECONDS} s of being killed")
     return BackendRun(backend="local", isolated=False, exit_code=exit_code, deadline_hit=deadline_hit,
                       oom_killed=False, wall_seconds=time.monotonic() - started,
                       peak_memory_mb=peak / MB if peak else None, log_path=ws.root / "runner.log",
-                      warnings=[NOT_ISOLATED])
+                      warnings=warnings)

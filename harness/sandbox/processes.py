@@ -6,9 +6,14 @@ enough; we remember the session ids seen under the runner while it lives and kil
 from __future__ import annotations
 
 import os
-import signal
+import time
 
 import psutil
+
+# SIGKILL is delivered asynchronously (a busy machine may take a while to schedule the victim), and a
+# process may fork while we kill: kill in rounds until nothing is left, for at most this long.
+KILL_WAIT_SECONDS = 10
+KILL_ROUND_SECONDS = 0.05
 
 
 class ProcessTree:
@@ -36,14 +41,30 @@ class ProcessTree:
         self.sessions.discard(self._own_session)
         return rss
 
-    def kill_all(self) -> None:
-        self.refresh()
-        for proc in psutil.process_iter(["pid"]):
-            pid = proc.info["pid"]
-            if pid == os.getpid():
+    def survivors(self) -> list[psutil.Process]:
+        """Live processes in the run's sessions (a zombie is dead: it only waits to be reaped)."""
+        found = []
+        for proc in psutil.process_iter(["status"]):
+            if proc.pid == os.getpid() or proc.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             try:
-                if os.getsid(pid) in self.sessions:
-                    os.kill(pid, signal.SIGKILL)
+                if os.getsid(proc.pid) in self.sessions:
+                    found.append(proc)
             except (ProcessLookupError, PermissionError):
                 continue
+        return found
+
+    def kill_all(self) -> bool:
+        """SIGKILL every process of the run and wait until they are gone; False if some outlived the wait."""
+        self.refresh()
+        deadline = time.monotonic() + KILL_WAIT_SECONDS
+        while survivors := self.survivors():
+            if time.monotonic() > deadline:
+                return False
+            for proc in survivors:
+                try:
+                    proc.kill()   # psutil checks the pid was not reused by an unrelated process
+                except psutil.Error:
+                    continue
+            time.sleep(KILL_ROUND_SECONDS)
+        return True

@@ -59,6 +59,8 @@ def status_schema() -> dict[str, Any]:
 def load_status(path: Path) -> dict[str, Any]:
     """The runner's status.json, schema-checked; raises Unreadable if missing or malformed."""
     raw = read_regular_file(path, max_bytes=MAX_STATUS_BYTES)
+    if not raw:
+        raise Unreadable("status.json was not written (the run ended before it started)")
     try:
         status = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -77,8 +77,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
                 raise
             fallback_warning = f"Docker is not usable ({exc}); fell back to the local runner."
     with _terminate_as_interrupt():
-        ws = create_workspace(notebook=notebook, workdir=workdir,
-                              sandbox_uid=docker_run.sandbox_uid if docker_run else None)
+        ws = create_workspace(notebook=notebook, workdir=workdir)
         try:
             if docker_run is not None:
                 raw = docker_run.run(ws, data_dir=data_dir, limits=limits)
@@ -104,6 +103,7 @@ def _result(raw: BackendRun, ws, *, limits: Limits, out_dir: Path, predictions_n
         warnings.append(f"no usable progress report from the run: {exc}")
     verdict = classify(Observed(deadline_hit=raw.deadline_hit, oom_killed=raw.oom_killed, exit_code=raw.exit_code,
                                 status=status, total_seconds=limits.total_seconds, memory_mb=limits.memory_mb))
+    warnings.extend(verdict.warnings)
     copied = copy_results(ws, out_dir, max_bytes=limits.output_mb * MB)
     warnings.extend(copied.warnings)
     executed = copied.files.get("executed.ipynb")

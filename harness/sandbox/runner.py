@@ -4,17 +4,32 @@ This file runs INSIDE the sandbox (and as a subprocess for the local backend), s
 standard library, nbformat and nbclient: the harness package is not installed there. Everything it
 writes is read back by the host as untrusted data (status.json is schema-checked).
 
-Output directory layout (all written atomically: tmp file + os.replace):
-  executed.ipynb  the notebook as far as it got
-  status.json     per-cell start/end/seconds, execution_count, error, overall state
-The kernel hook (if present) appends JSON lines to $HARNESS_TRACE_PATH.
+The runner copies the submission (--input, read-only) into the working folder (--work; in Docker a
+sized tmpfs) and runs the notebook there. The output folder (--out) holds only the files the host
+created for it (RESULT_FILES), which the runner rewrites in place; it cannot create others, so the
+host's disk holds at most len(RESULT_FILES) files of at most the fsize limit each:
+  executed.ipynb  the notebook as far as it got (after every cell)
+  status.json     per-cell start/end/seconds, execution_count, error, overall state (after every cell)
+  trace.jsonl     the kernel hook (if present) appends JSON lines ($HARNESS_TRACE_PATH)
+  files.json      at the end: files the run created or changed in the working folder (base64, capped)
+
+How the run ended is the runner's EXIT CODE (EXIT_CODES), which candidate code cannot forge: it can
+only kill the runner, and that shows as a signal. In a container (--container) the runner is
+non-dumpable (no ptrace, no /proc/<pid>/mem for the sandbox uid) and, before its final writes, kills
+every other process of its uid, so nothing rewrites the results after the runner's last write.
 """
 from __future__ import annotations
 
 import argparse
+import base64
+import ctypes
+import filecmp
 import json
 import os
 import re
+import shutil
+import signal
+import stat
 import sys
 import time
 from pathlib import Path
@@ -30,12 +45,116 @@ MAX_IMAGE_CHARS = 2_000_000       # base64 characters per image (~1.5 MB)
 MAX_TRACEBACK_CHARS = 20_000
 HOOK_TIMEOUT_SECONDS = 60
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+RESULT_FILES = ("executed.ipynb", "status.json", "trace.jsonl", "files.json")
+MAX_PRODUCED_FILES = 50
+FILES_VERSION = 1
+# The final state of a run -> the runner's exit code. Python itself exits 1 on an uncaught exception
+# and 2 on bad arguments; a signal shows as 128+n (container) or -n (local): none of these collide.
+EXIT_CODES = {"completed": 0, "cell_error": 10, "cell_timeout": 11, "deadline": 12, "kernel_died": 13,
+              "runner_error": 14}
+STOP_OTHERS_SECONDS = 10
+PR_SET_DUMPABLE = 4
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def write_result(path: Path, data: bytes) -> None:
+    """Rewrite one of the host-created result files in place (the runner may not create files there)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(path: Path, text: str) -> None:
+    write_result(path, text.encode("utf-8"))
+
+
+def make_undumpable() -> None:
+    """No other process of this uid may ptrace this one or open its /proc/<pid>/mem, fd/ or environ."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def _others_alive() -> list[int]:
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, os.getpid()):
+            continue
+        try:
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if state not in ("Z", "X"):  # a zombie cannot write anything
+            alive.append(int(entry))
+    return alive
+
+
+def stop_other_processes() -> None:
+    """SIGKILL every process this uid may signal except itself and init, and wait until they are gone.
+
+    Only in the container, where the runner's pid namespace is the sandbox: kill(-1) there cannot reach
+    anything outside. Refuses to run unless the runner's parent is the namespace's init.
+    """
+    if os.getppid() != 1:
+        raise RuntimeError("not running under the container's init: refusing to kill(-1)")
+    deadline = time.monotonic() + STOP_OTHERS_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        # SIGKILL is delivered asynchronously: one that is mid-syscall may still finish that write.
+        if not _others_alive():
+            return
+        time.sleep(0.05)
+
+
+def copy_in(source: Path, work: Path) -> None:
+    """The submission into the working folder: regular files and folders only, never its own data/."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if not (stat.S_ISREG(mode := os.lstat(os.path.join(folder, n)).st_mode)
+                                            or stat.S_ISDIR(mode))}
+        return skipped | ({"data"} if Path(folder) == source else set())
+
+    shutil.copytree(source, work, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+
+
+def produced_files(source: Path, work: Path) -> list[tuple[str, Path]]:
+    """Regular files under work/ (not data/) that are new or differ from the submission's copy."""
+    found = []
+    for folder, dirs, files in os.walk(work, followlinks=False):
+        if Path(folder) == work and "data" in dirs:
+            dirs.remove("data")
+        for name in files:
+            path = Path(folder) / name
+            rel = path.relative_to(work).as_posix()
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            original = source / rel
+            if original.is_file() and not original.is_symlink() and filecmp.cmp(original, path, shallow=False):
+                continue
+            found.append((rel, path))
+    return sorted(found)
+
+
+def pack_files(source: Path, work: Path, *, max_bytes: int) -> bytes:
+    """files.json: what the run wrote, base64 in JSON, at most MAX_PRODUCED_FILES and max_bytes in all."""
+    files, omitted, budget = [], [], max_bytes
+    produced = produced_files(source, work)
+    for rel, path in produced[MAX_PRODUCED_FILES:]:
+        omitted.append(f"{rel}: more than {MAX_PRODUCED_FILES} files were written")
+    for rel, path in produced[:MAX_PRODUCED_FILES]:
+        size = path.stat().st_size
+        encoded_size = 4 * ((size + 2) // 3) + len(rel) + 64
+        if encoded_size > budget:
+            omitted.append(f"{rel}: {size} bytes do not fit in what is left of the output cap")
+            continue
+        try:
+            files.append({"path": rel, "base64": base64.b64encode(path.read_bytes()).decode("ascii")})
+        except OSError as exc:
+            omitted.append(f"{rel}: {exc.strerror}")
+            continue
+        budget -= encoded_size
+    return json.dumps({"version": FILES_VERSION, "files": files, "omitted": omitted[:100]}).encode("ascii")
 
 
 def prepare_notebook(nb: Any) -> None:
@@ -104,7 +223,7 @@ class StatusFile:
 
     def save(self, **changes: Any) -> None:
         self.data.update(changes, updated_at=time.time())
-        write_atomic(self.path, json.dumps(self.data))
+        write_text(self.path, json.dumps(self.data))
 
 
 def run_hook(client: NotebookClient, hook: Path) -> str:
@@ -154,15 +273,9 @@ def _error_of(exc: Exception, cell: Any) -> dict[str, str]:
     return {"name": str(name)[:500], "value": str(value)[:5000], "traceback": _cap(tb, MAX_TRACEBACK_CHARS)}
 
 
-def execute(*, notebook: Path, out_dir: Path, hook: Path, cell_seconds: int, total_seconds: int) -> int:
-    deadline = time.monotonic() + total_seconds
-    nb = nbformat.read(notebook, as_version=4)
-    prepare_notebook(nb)
-    executed_path = out_dir / "executed.ipynb"
-    status = StatusFile(out_dir / "status.json", nb)
-    write_atomic(executed_path, nbformat.writes(nb))
-    status.save(state="starting_kernel")
-
+def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Path, hook: Path,
+              cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
+    """Execute the cells in order until one fails; return (final state, message)."""
     client = NotebookClient(
         nb, kernel_name="python3", timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
         record_timing=True, resources={"metadata": {"path": str(notebook.parent)}},
@@ -199,7 +312,7 @@ def execute(*, notebook: Path, out_dir: Path, hook: Path, cell_seconds: int, tot
                 entry.update(state=outcome, ended=time.time(), execution_count=cell.get("execution_count"),
                              error=error)
                 entry["seconds"] = round(entry["ended"] - entry["started"], 3)
-                write_atomic(executed_path, nbformat.writes(nb))
+                write_text(executed_path, nbformat.writes(nb))
                 if outcome != "ok":
                     final_state, message = {
                         "timeout": ("cell_timeout", f"cell {index} ran longer than its limit ({client.timeout} s)"),
@@ -213,22 +326,59 @@ def execute(*, notebook: Path, out_dir: Path, hook: Path, cell_seconds: int, tot
         final_state, message = "kernel_died", f"the kernel died outside a cell: {exc}"
     except RuntimeError as exc:  # kernel failed to start
         final_state, message = "runner_error", f"the kernel could not be started: {exc}"[:2000]
-    write_atomic(executed_path, nbformat.writes(nb))
+    return final_state, message
+
+
+def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook: Path, cell_seconds: int,
+            total_seconds: int, output_bytes: int, container: bool) -> int:
+    """Run the notebook; return the exit code for how it ended (EXIT_CODES)."""
+    deadline = time.monotonic() + total_seconds
+    nb = nbformat.read(source / notebook_rel, as_version=4)
+    prepare_notebook(nb)
+    executed_path = out_dir / "executed.ipynb"
+    status = StatusFile(out_dir / "status.json", nb)
+    write_text(executed_path, nbformat.writes(nb))
+    status.save(state="starting_kernel")
+    try:
+        copy_in(source, work)
+    except OSError as exc:  # e.g. the submission does not fit in the working folder
+        final_state, message = "runner_error", f"the submission could not be copied into the working folder: {exc}"[:2000]
+    else:
+        final_state, message = run_cells(nb, notebook=work / notebook_rel, status=status, executed_path=executed_path,
+                                         hook=hook, cell_seconds=cell_seconds, deadline=deadline,
+                                         total_seconds=total_seconds)
+    if container:
+        stop_other_processes()
+    # From here on nothing else writes: these are the results the host reads.
+    write_text(executed_path, nbformat.writes(nb))
+    try:
+        write_result(out_dir / "files.json", pack_files(source, work, max_bytes=output_bytes))
+    except OSError as exc:
+        message = f"{message}; the files the run wrote could not be collected: {exc}"[:5000]
     status.save(state=final_state, message=message)
-    return 0
+    return EXIT_CODES[final_state]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notebook", type=Path, required=True)
+    parser.add_argument("--input", type=Path, required=True, help="the submission folder (only read)")
+    parser.add_argument("--work", type=Path, required=True, help="the working folder the notebook runs in")
+    parser.add_argument("--notebook", required=True, help="the notebook's path inside the submission folder")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--hook", type=Path, required=True)
     parser.add_argument("--cell-seconds", type=int, required=True)
     parser.add_argument("--total-seconds", type=int, required=True)
+    parser.add_argument("--output-bytes", type=int, required=True, help="cap on files.json")
+    parser.add_argument("--container", action="store_true",
+                        help="the runner's pid namespace is the sandbox: become non-dumpable, and kill every "
+                             "other process before the final writes")
     args = parser.parse_args(argv)
+    if args.container:
+        make_undumpable()
     os.environ["HARNESS_TRACE_PATH"] = str(args.out / "trace.jsonl")
-    return execute(notebook=args.notebook, out_dir=args.out, hook=args.hook,
-                   cell_seconds=args.cell_seconds, total_seconds=args.total_seconds)
+    return execute(source=args.input, work=args.work, notebook_rel=args.notebook, out_dir=args.out, hook=args.hook,
+                   cell_seconds=args.cell_seconds, total_seconds=args.total_seconds,
+                   output_bytes=args.output_bytes, container=args.container)
 
 
 if __name__ == "__main__":

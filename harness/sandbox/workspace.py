@@ -1,30 +1,46 @@
-"""The throw-away folders a run uses, and copying results out of them.
+"""The throw-away folders a run uses, and reading its results back out of them.
 
-Layout of one run (a fresh temp dir, prefix TEMP_PREFIX so `harness sandbox prune` can find leftovers):
-  work/   copy of the submission folder: regular files only, without its own data/
-  out/    where the runner writes executed.ipynb, status.json, trace.jsonl
+Layout of one run (a fresh temp dir, prefix TEMP_PREFIX so `harness sandbox prune` can find leftovers;
+mode 0700, owned by the grading user):
+  in/     copy of the submission folder: regular files only, without its own data/; the sandbox only
+          reads it (Docker: read-only mount) and the runner copies it into the working folder
+  work/   the working folder for the local backend (Docker uses a sized tmpfs instead)
+  out/    the runner's result files (RESULT_FILES), created empty here and writable by anyone; the
+          folder itself is not writable by the sandbox, so the run cannot add files or links to it
   home/, tmp/   HOME and TMPDIR for the local backend (Docker uses tmpfs instead)
 """
 from __future__ import annotations
 
-import hashlib
+import base64
+import binascii
+import json
 import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
-from harness.sandbox.readback import Unreadable, copy_regular_file
+import jsonschema
+
+from harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
+from harness.sandbox.runner import FILES_VERSION, RESULT_FILES
 
 TEMP_PREFIX = "takehome-sandbox-"
-MAX_PRODUCED_FILES = 50
-RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")
-
-
-def _digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")   # copied as they are
+FILES_SCHEMA = {
+    "type": "object",
+    "required": ["version", "files", "omitted"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": FILES_VERSION},
+        "files": {"type": "array", "maxItems": 1000, "items": {
+            "type": "object", "required": ["path", "base64"], "additionalProperties": False,
+            "properties": {"path": {"type": "string", "minLength": 1, "maxLength": 1000}, "base64": {"type": "string"}},
+        }},
+        "omitted": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 2000}},
+    },
+}
 
 
 def _copy_filter(workdir: Path):
@@ -43,65 +59,44 @@ def _copy_filter(workdir: Path):
 @dataclass
 class Workspace:
     root: Path
+    input: Path
     work: Path
     out: Path
     home: Path
     tmp: Path
-    notebook: Path                      # inside work/
-    before: dict[str, str] = field(default_factory=dict)   # relpath -> sha256 of what was copied in
+    notebook: Path                      # inside input/
+
+    @property
+    def notebook_rel(self) -> str:
+        return self.notebook.relative_to(self.input).as_posix()
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def create_workspace(*, notebook: Path, workdir: Path, sandbox_uid: int | None) -> Workspace:
-    """Copy the submission into a fresh run folder the sandbox user may write to."""
+def create_workspace(*, notebook: Path, workdir: Path) -> Workspace:
+    """Copy the submission into a fresh run folder and create the result files the runner rewrites."""
     notebook, workdir = notebook.resolve(), workdir.resolve()
     if not notebook.is_relative_to(workdir):
         raise ValueError(f"notebook {notebook} is not inside workdir {workdir}")
     root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
-    ws = Workspace(root=root, work=root / "work", out=root / "out", home=root / "home", tmp=root / "tmp",
-                   notebook=root / "work" / notebook.relative_to(workdir))
+    ws = Workspace(root=root, input=root / "in", work=root / "work", out=root / "out", home=root / "home",
+                   tmp=root / "tmp", notebook=root / "in" / notebook.relative_to(workdir))
     try:
-        shutil.copytree(workdir, ws.work, symlinks=True, ignore=_copy_filter(workdir))
-        (ws.work / "data").mkdir()
-        for folder in (ws.out, ws.home, ws.tmp):
+        shutil.copytree(workdir, ws.input, symlinks=True, ignore=_copy_filter(workdir))
+        for path in ws.input.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)   # readable by the sandbox uid, writable by nobody else
+        ws.input.chmod(0o755)
+        for folder in (ws.work, ws.out, ws.home, ws.tmp):
             folder.mkdir()
-        ws.before = {str(p.relative_to(ws.work)): _digest(p) for p in ws.work.rglob("*") if p.is_file()}
-        _hand_over(ws, sandbox_uid)
+        ws.out.chmod(0o755)
+        for name in RESULT_FILES:
+            (ws.out / name).touch()
+            (ws.out / name).chmod(0o666)   # the sandbox uid writes them but cannot chmod, move or remove them
     except BaseException:
         ws.remove()
         raise
     return ws
-
-
-def _hand_over(ws: Workspace, sandbox_uid: int | None) -> None:
-    """Let the sandbox user write work/, out/, home/, tmp/ (but not the run root itself)."""
-    os.chmod(ws.root, 0o755)
-    for folder in (ws.work, ws.out, ws.home, ws.tmp):
-        for path in [folder, *folder.rglob("*")]:
-            if sandbox_uid is not None and os.geteuid() == 0:
-                os.lchown(path, sandbox_uid, sandbox_uid)
-            elif path.is_dir():
-                os.chmod(path, 0o777)  # not root: cannot chown, so open it up (the run root stays 0755)
-    (ws.work / "data").chmod(0o755)
-
-
-def produced_files(ws: Workspace) -> list[Path]:
-    """Regular files under work/ that the run created or changed (not data/), never following links."""
-    found = []
-    for folder, dirs, files in os.walk(ws.work, followlinks=False):
-        if Path(folder) == ws.work and "data" in dirs:
-            dirs.remove("data")
-        for name in sorted(files):
-            path = Path(folder) / name
-            rel = str(path.relative_to(ws.work))
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
-            if rel in ws.before and ws.before[rel] == _digest(path):
-                continue
-            found.append(path)
-    return sorted(found)
 
 
 @dataclass
@@ -110,29 +105,80 @@ class CopiedOut:
     warnings: list[str]
 
 
+def _safe_relative(path: str) -> PurePosixPath | None:
+    rel = PurePosixPath(path)
+    if rel.is_absolute() or "\\" in path or "\0" in path or any(part in ("", ".", "..") for part in path.split("/")):
+        return None
+    return rel
+
+
+def _unpack_files(raw: bytes, dest: Path, *, budget: int) -> tuple[dict[str, Path], list[str]]:
+    """Decode files.json into dest/files/<path>, validating every path and size."""
+    try:
+        listing = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {}, ["ignored files.json: not valid JSON"]
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(FILES_SCHEMA).iter_errors(listing))
+    if error is not None:
+        return {}, [f"ignored files.json: it does not match its schema ({error.message[:200]})"]
+    copied: dict[str, Path] = {}
+    warnings = [f"a file the run wrote was not kept: {note}" for note in listing["omitted"][:20]]
+    for entry in listing["files"]:
+        rel = _safe_relative(entry["path"])
+        if rel is None or f"files/{rel}" in copied:
+            warnings.append(f"ignored a produced file with an unusable name: {entry['path'][:200]!r}")
+            continue
+        try:
+            data = base64.b64decode(entry["base64"], validate=True)
+        except (binascii.Error, ValueError):
+            warnings.append(f"ignored {rel}: not valid base64")
+            continue
+        if len(data) > budget:
+            warnings.append(f"ignored {rel}: {len(data)} bytes, over what is left of the output cap")
+            continue
+        target = dest / "files" / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "xb") as handle:   # a name that is also a folder's would collide: skip it
+                handle.write(data)
+        except OSError as exc:
+            warnings.append(f"ignored {rel}: {exc.strerror}")
+            continue
+        budget -= len(data)
+        copied[f"files/{rel}"] = target
+    return copied, warnings
+
+
 def copy_results(ws: Workspace, dest: Path, *, max_bytes: int) -> CopiedOut:
-    """Copy runner files and produced files into dest (a fresh folder), within a total byte budget."""
+    """Copy the runner's files and what the run wrote into dest (a fresh folder), within a total byte budget.
+
+    An empty result file counts as not produced (the host created them all empty).
+    """
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     copied: dict[str, Path] = {}
     warnings: list[str] = []
     budget = max_bytes
-    sources = [(name, ws.out / name, dest / name) for name in RUNNER_FILES]
-    produced = produced_files(ws)
-    if len(produced) > MAX_PRODUCED_FILES:
-        warnings.append(f"the run wrote {len(produced)} files; only the first {MAX_PRODUCED_FILES} were kept")
-    for path in produced[:MAX_PRODUCED_FILES]:
-        rel = str(path.relative_to(ws.work))
-        sources.append((f"files/{rel}", path, dest / "files" / rel))
-    for name, source, target in sources:
-        if not os.path.lexists(source):
-            continue
+    for name in RUNNER_FILES:
         try:
-            copy_regular_file(source, target, max_bytes=budget)
+            copy_regular_file(ws.out / name, dest / name, max_bytes=budget)
         except Unreadable as exc:
             warnings.append(f"ignored {name}: {exc}")
             continue
-        budget -= target.stat().st_size
-        copied[name] = target
+        if (size := (dest / name).stat().st_size) == 0:
+            (dest / name).unlink()
+            continue
+        budget -= size
+        copied[name] = dest / name
+    try:
+        # base64 makes the listing a third bigger than the files it carries
+        raw = read_regular_file(ws.out / "files.json", max_bytes=budget * 4 // 3 + 64 * 1024)
+    except Unreadable as exc:
+        warnings.append(f"ignored the files the run wrote: {exc}")
+        raw = b""
+    if raw:
+        files, notes = _unpack_files(raw, dest, budget=budget)
+        copied.update(files)
+        warnings.extend(notes)
     return CopiedOut(files=copied, warnings=warnings)
