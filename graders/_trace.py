@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graders._notebook_ast import cell_source
+
 MAX_TRACE_BYTES = 64 * 1024 * 1024
 MAX_EVENTS = 200_000
 MIN_SAMPLE = 10          # fewer sampled rows than this and an overlap is not worth a verdict
@@ -243,7 +245,7 @@ def _cell_mapper(notebook: Any | None):
     if notebook is None:
         return lambda n: None
     code = [i for i, c in enumerate(notebook.cells)
-            if c.cell_type == "code" and (c.source if isinstance(c.source, str) else "".join(c.source)).strip()]
+            if c.cell_type == "code" and cell_source(c).strip()]
     return lambda n: code[n - 1] if isinstance(n, int) and 0 < n <= len(code) else None
 
 

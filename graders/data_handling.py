@@ -22,7 +22,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders.execution import ParsedCell, called_name, cell_source, parse_code_cells, source_line
+from graders._notebook_ast import ParsedCell, called_name, cell_source, parse_code_cells, source_line
 from graders.finding import Evidence, Finding, GradingContext, Status
 from harness.scoring import canonical_metric
 

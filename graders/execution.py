@@ -17,11 +17,10 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from IPython.core.inputtransformer2 import TransformerManager
-
+from graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name, leading_blank_lines,
+                                   parse_code_cells, source_line)
 from graders.finding import Evidence, Finding, GradingContext, Status
 from harness.report.notebook_html import strip_ansi
 from harness.sandbox.result import Verdict
@@ -67,68 +66,6 @@ _SEED_KWARGS = {"random_state", "seed", "random_seed"}
 _GLOBAL_NUMPY_SEED = {"np.random.seed", "numpy.random.seed"}
 _OTHER_SEEDS = {"random.seed", "torch.manual_seed", "tf.random.set_seed", "set_seed", "seed_everything",
                 "L.seed_everything", "pl.seed_everything"}
-
-
-@dataclass
-class ParsedCell:
-    index: int
-    source: str
-    tree: ast.Module
-
-
-def cell_source(cell: Any) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
-
-
-def leading_blank_lines(source: str) -> int:
-    """IPython drops a cell's leading blank lines before compiling it, so its line numbers start after them."""
-    count = 0
-    for line in source.splitlines():
-        if line.strip():
-            break
-        count += 1
-    return count
-
-
-def parse_code_cells(notebook: Any) -> list[ParsedCell]:
-    """Code cells as Python ASTs (IPython magics turned into plain calls), line numbers matching the cell's
-    source; cells that do not parse are left out."""
-    manager = TransformerManager()
-    parsed = []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        source = cell_source(cell)
-        try:
-            tree = ast.parse(manager.transform_cell(source))
-        except (SyntaxError, ValueError):
-            continue
-        parsed.append(ParsedCell(index, source, ast.increment_lineno(tree, leading_blank_lines(source))))
-    return parsed
-
-
-def dotted_name(node: ast.AST) -> str:
-    """'np.random.seed' for np.random.seed(...); '' for calls on non-names (e.g. df[...].sample)."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else f".{node.attr}"
-    if isinstance(node, ast.Call):
-        return dotted_name(node.func)
-    return ""
-
-
-def called_name(call: ast.Call) -> str:
-    """The last part of what is called: 'RandomForestClassifier', 'sample', 'seed'."""
-    return dotted_name(call.func).rsplit(".", 1)[-1]
-
-
-def source_line(cell: ParsedCell, node: ast.AST) -> str:
-    """The node's source from the transformed cell (line numbers match for ordinary Python lines)."""
-    lines = cell.source.splitlines()
-    lineno = getattr(node, "lineno", 0)
-    return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
 
 
 # --- the clean run --------------------------------------------------------------------------------------------------

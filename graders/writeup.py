@@ -26,6 +26,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from graders._notebook_ast import cell_source
 from graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "writeup"
@@ -184,7 +185,7 @@ def _markdown_blocks(source: str, cell: int | None) -> list[_Block]:
 def _notebook_blocks(notebook: Any) -> list[_Block]:
     blocks: list[_Block] = []
     for index, cell in enumerate(notebook.cells):
-        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        source = cell_source(cell)
         if cell.cell_type == "markdown":
             blocks.extend(_markdown_blocks(source, index))
         elif cell.cell_type == "code" and source.strip():

@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from graders import execution
+from graders._notebook_ast import parse_code_cells
 from graders.finding import GradingContext, Status
 from harness.sandbox.result import Limits, RunResult, Verdict
 
@@ -145,7 +146,7 @@ def test_unseeded_randomness_is_a_concern_and_global_seed_covers_it():
             "lr = LogisticRegression()\nsplit = train_test_split(X, shuffle=False)\n"
             "gb = GradientBoostingClassifier(**params)\nsub = df.sample(frac=0.1, random_state=1)")
     nb = _nb(_cell(code, 1))
-    rand = execution.randomness(execution.parse_code_cells(nb))
+    rand = execution.randomness(parse_code_cells(nb))
     assert [u["call"] for u in rand["unseeded"]] == ["train_test_split", "KFold", "RandomForestClassifier"]
     assert rand["unseeded"][0]["line"] == "X_tr, X_te = train_test_split(X, test_size=0.2)"
     finding = execution.run(_ctx(nb, copy.deepcopy(nb), _run()))
@@ -153,24 +154,24 @@ def test_unseeded_randomness_is_a_concern_and_global_seed_covers_it():
     assert any(e.source == "static" and e.lines.startswith("rf = RandomForest") for e in finding.evidence)
 
     seeded = _nb(_cell("import numpy as np\nnp.random.seed(42)", 1), _cell(code, 2))
-    assert execution.randomness(execution.parse_code_cells(seeded))["problem"] is False
+    assert execution.randomness(parse_code_cells(seeded))["problem"] is False
     assert execution.run(_ctx(seeded, copy.deepcopy(seeded), _run())).status is Status.PASS
 
 
 def test_numpy_global_draws_and_unseeded_generators():
     draws = _nb(_cell("import numpy as np\nnoise = np.random.rand(10)\nrng = np.random.default_rng(7)", 1))
-    rand = execution.randomness(execution.parse_code_cells(draws))
+    rand = execution.randomness(parse_code_cells(draws))
     assert [u["call"] for u in rand["unseeded"]] == ["rand"] and rand["problem"]
     seeded = _nb(_cell("import numpy as np\nnp.random.seed(0)\nnoise = np.random.rand(10)", 1))
-    assert execution.randomness(execution.parse_code_cells(seeded))["problem"] is False
+    assert execution.randomness(parse_code_cells(seeded))["problem"] is False
     fresh = _nb(_cell("import numpy as np\nnp.random.seed(0)\nrng = np.random.default_rng()", 1))
-    rand = execution.randomness(execution.parse_code_cells(fresh))
+    rand = execution.randomness(parse_code_cells(fresh))
     assert rand["problem"] and rand["unseeded"][0]["call"] == "default_rng"
 
 
 def test_cells_that_do_not_parse_are_skipped():
     nb = _nb(_cell("def broken(:\n  pass", 1), _cell("RandomForestClassifier()", 2))
-    assert [c.index for c in execution.parse_code_cells(nb)] == [1]
+    assert [c.index for c in parse_code_cells(nb)] == [1]
 
 
 @pytest.mark.slow
@@ -211,7 +212,7 @@ def test_real_local_run_of_a_failing_notebook(tmp_path):
 
 def test_line_numbers_survive_leading_blank_lines():
     nb = _nb(_cell("\n\n%matplotlib inline\nrf = RandomForestClassifier()\n", 1))
-    (unseeded,) = execution.randomness(execution.parse_code_cells(nb))["unseeded"]
+    (unseeded,) = execution.randomness(parse_code_cells(nb))["unseeded"]
     assert unseeded["line"] == "rf = RandomForestClassifier()"
 
 
@@ -221,7 +222,7 @@ def test_trace_catches_seeds_the_code_hides():
     trace = [{"ev": "call", "id": 1, "depth": 0, "method": "fit", "cls": "RandomForestClassifier",
               "kind": "classifier", "final_cls": "RandomForestClassifier", "est": "e1", "cell": 0, "line": 2,
               "params": "n_estimators=5, n_jobs=None, random_state=None, verbose=0"}]
-    assert execution.randomness(execution.parse_code_cells(nb))["unseeded"] == []
+    assert execution.randomness(parse_code_cells(nb))["unseeded"] == []
     ctx = _ctx(nb, copy.deepcopy(nb), _run())
     ctx.trace = trace
     finding = execution.run(ctx)
