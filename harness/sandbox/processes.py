@@ -10,7 +10,8 @@ import time
 
 import psutil
 
-# SIGKILL is delivered asynchronously (a busy machine may take a while to schedule the victim), and a
+# SIGKILL is delivered asynchronously (a victim in uninterruptible I/O, or not yet scheduled on a busy machine,
+# lives on for a while), and a
 # process may fork while we kill: kill in rounds until nothing is left, for at most this long.
 KILL_WAIT_SECONDS = 10
 KILL_ROUND_SECONDS = 0.05
@@ -41,24 +42,36 @@ class ProcessTree:
         self.sessions.discard(self._own_session)
         return rss
 
-    def survivors(self) -> list[psutil.Process]:
-        """Live processes in the run's sessions (a zombie is dead: it only waits to be reaped)."""
-        found = []
+    def survivors(self, known: list[psutil.Process]) -> list[psutil.Process]:
+        """Live processes in the run's sessions, plus those of `known` still alive (a zombie is dead:
+        it only waits to be reaped)."""
+        found = {}
         for proc in psutil.process_iter(["status"]):
             if proc.pid == os.getpid() or proc.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             try:
                 if os.getsid(proc.pid) in self.sessions:
-                    found.append(proc)
+                    found[proc.pid] = proc
             except (ProcessLookupError, PermissionError):
                 continue
-        return found
+        for proc in known:
+            try:
+                if proc.pid not in found and proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    found[proc.pid] = proc
+            except psutil.Error:   # gone meanwhile
+                continue
+        return list(found.values())
 
     def kill_all(self) -> bool:
-        """SIGKILL every process of the run and wait until they are gone; False if some outlived the wait."""
+        """SIGKILL every process of the run and wait until they are gone; False if some outlived the wait.
+
+        Processes seen under the runner are also killed by pid: one caught between fork() and setsid()
+        (a kernel being started) is recorded under the runner's session but then leaves it.
+        """
+        known = self.members()
         self.refresh()
         deadline = time.monotonic() + KILL_WAIT_SECONDS
-        while survivors := self.survivors():
+        while survivors := self.survivors(known):
             if time.monotonic() > deadline:
                 return False
             for proc in survivors:
