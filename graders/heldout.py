@@ -7,17 +7,24 @@ Findings, worst first:
   CONCERN  an unsupervised transformer (scaler, imputer, encoder) fitted on rows later used for evaluation;
            the reported score's rows were also used to pick the model or its settings (a search fitted on
            them, or three or more settings of one model class scored on them); a non-final model scored only
-           on its training rows; a leak column used by an earlier model; static-only indications.
+           on its training rows; a leak column used by an earlier model; static-only indications;
+           plain-pandas statistics of the whole frame (fillna with its median, a z-score with its mean/std)
+           filling or scaling it before the split that produced the evaluation rows (graders/_frame_statistics.py,
+           read from the code in every case: the trace cannot see pandas).
 A train score next to a held-out score, baseline vs model on the same split, cross-validation inside a
 pipeline and transformers fitted on the unlabeled test.csv rows are all fine. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
 Static reading (graders/_static.py) is the fallback when nothing was traced; it is never a FAIL.
+details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, or did not
+apply (time order: only forecasting exercises, and that rule is not implemented yet, which the finding says).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from graders._frame_statistics import FrameFill, frame_fills_before_split
+from graders._notebook_ast import parse_code_cells
 from graders._static import StaticFacts, SUPERVISED_NAME, cell_line, read_static
 from graders._trace import Evaluation, Fit, TraceAnalysis, analyse
 from graders.finding import Evidence, Finding, GradingContext, Status
@@ -171,6 +178,45 @@ def leak_column_issues(a: TraceAnalysis, notebook: Any, leak_columns: list[str])
     return issues
 
 
+def _split_fed_an_evaluation(a: TraceAnalysis, cell: int) -> bool:
+    """False only when the run traced that split and no traced score was computed on its rows."""
+    splits = [s for s in a.splits if s.cell == cell]
+    shares = [e.rows.share_in(s.part_rows(part)) for e in a.evaluations if e.rows is not None
+              for s in splits for part in (0, 1)]
+    return not shares or any(share is None or share >= LEAK_SHARE for share in shares)
+
+
+def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
+    """Plain-pandas statistics of the whole frame filling or scaling it before the split (code only: CONCERN)."""
+    if notebook is None:
+        return []
+    issues = []
+    for found in frame_fills_before_split(parse_code_cells(notebook)):
+        if not _split_fed_an_evaluation(a, found.split.cell):
+            continue
+        issues.append(Issue(
+            status=Status.CONCERN,
+            sentence=(f"Cell {found.fill.cell} {'fills' if found.how == 'fill' else 'scales'} the data with the "
+                      f"{found.statistic} of the whole frame {found.frame} before it is split (cell "
+                      f"{found.split.cell}), so the rows later used for evaluation helped compute "
+                      f"{'them' if ',' in found.statistic else 'it'} (read from the code, not confirmed by a run). "
+                      "The effect on the score is usually small, but it is a habit worth discussing."),
+            question=(f"The {found.statistic} used to {'fill missing values' if found.how == 'fill' else 'scale'} "
+                      f"in cell {found.fill.cell} was computed before the split, on rows that include your "
+                      "evaluation rows: how would you compute it from the training rows only (for example an "
+                      "imputer or scaler inside a Pipeline), and would you expect the score to change?"),
+            evidence=_frame_fill_evidence(found)))
+    return issues
+
+
+def _frame_fill_evidence(found: FrameFill) -> list[Evidence]:
+    return [Evidence(source="static", summary=f"{found.statistic} of {found.frame} used to {found.how} it before "
+                                              "the split", cell=found.fill.cell, lines=found.fill.code,
+                     data={"line": found.fill.line, "statistic": found.statistic, "frame": found.frame}),
+            Evidence(source="static", summary="the split that produced the evaluation rows", cell=found.split.cell,
+                     lines=found.split.code, data={"line": found.split.line})]
+
+
 def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
     """Indications from the code alone: at most CONCERN."""
     issues = []
@@ -207,6 +253,43 @@ def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
     return issues
 
 
+TRACED = "checked from the run (trace)"
+READ = "checked from the code only (read, not run)"
+
+
+def sub_checks(exercise: Any, *, traced: bool, leak_traced: bool) -> dict[str, str]:
+    """What this finding rests on, part by part, so that a pass is never read as more than was checked."""
+    if exercise is None:
+        leak = "not applicable: no exercise, so no known leak column"
+    else:
+        leak = TRACED if leak_traced else READ
+    return {
+        "training_set_evaluation": TRACED if traced else READ,
+        "transformers_fitted_before_split": TRACED if traced else READ,
+        "pandas_statistics_before_split": READ,
+        "selection_on_reported_rows": TRACED if traced else "not checked: needs a run that computed scores",
+        "leak_column": leak,
+        "time_order": _time_order(exercise),
+    }
+
+
+def _time_order(exercise: Any) -> str:
+    if exercise is None:
+        return "not applicable: no exercise, so not known to be a forecasting task"
+    if exercise.task_type != "forecasting":
+        return f"not applicable: not a forecasting exercise ({exercise.task_type})"
+    return ("not checked: the rule for training rows later in time than evaluation rows is not implemented; "
+            "review the time order by hand")
+
+
+def _unchecked_note(exercise: Any) -> str:
+    """A sentence for the explanation when a part that matters for this exercise was not checked."""
+    if exercise is not None and exercise.task_type == "forecasting":
+        return (" Time order (training on rows later than the evaluation rows) was not checked: review it by "
+                "hand.")
+    return ""
+
+
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -234,12 +317,15 @@ def run(ctx: GradingContext) -> Finding:
         issues += training_set_issues(a, notebook) + transformer_issues(a, notebook) + selection_issues(a, notebook)
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
+    issues += frame_statistics_issues(a, notebook)
+    details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits))
     details["issues"] = [{"status": i.status.value, "sentence": i.sentence} for i in issues]
+    unchecked = _unchecked_note(ctx.exercise)
     if issues:
         issues.sort(key=lambda i: -i.status.severity)
         worst = issues[0]
         evidence = [ev for issue in issues for ev in issue.evidence]
-        return Finding(check=CHECK_ID, title=TITLE, status=worst.status, explanation=worst.sentence,
+        return Finding(check=CHECK_ID, title=TITLE, status=worst.status, explanation=worst.sentence + unchecked,
                        evidence=evidence, question=worst.question, details=details)
     if not traced:
         reason = _why_not_traced(ctx, a)
@@ -247,7 +333,7 @@ def run(ctx: GradingContext) -> Finding:
         where = (f" The code does appear to split the data and score held-out rows "
                  f"(cell {found[0].cell}), but that was read, not run." if found else "")
         return Finding(check=CHECK_ID, title=TITLE, status=Status.COULD_NOT_CHECK,
-                       explanation=f"Held-out evaluation could not be verified because {reason}.{where}",
+                       explanation=f"Held-out evaluation could not be verified because {reason}.{where}{unchecked}",
                        evidence=[Evidence(source="static", summary=f"{s.name} in the code", cell=s.cell, lines=s.code,
                                           data=s.evidence_data()) for s in found[:EVIDENCE_EVENTS]],
                        question="Walk me through how you estimated performance on unseen customers.",
@@ -255,14 +341,15 @@ def run(ctx: GradingContext) -> Finding:
     held = [e for e in a.evaluations if e.heldout and not e.is_baseline] or [e for e in a.evaluations if e.heldout]
     if not held:
         return Finding(check=CHECK_ID, title=TITLE, status=Status.CONCERN,
-                       explanation="The notebook computed scores, but none could be confirmed to be on held-out rows.",
+                       explanation="The notebook computed scores, but none could be confirmed to be on held-out rows."
+                                   + unchecked,
                        evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}")
                                  for e in a.evaluations[-EVIDENCE_EVENTS:]],
                        question="Which rows were your reported scores computed on?", details=details)
     shown = held[-EVIDENCE_EVENTS:]
     return Finding(check=CHECK_ID, title=TITLE, status=Status.PASS,
                    explanation=(f"Models were scored on rows they were not fitted on ({len(held)} held-out "
-                                "evaluation(s)) and no preprocessing or selection used those rows."),
+                                "evaluation(s)) and no preprocessing or selection used those rows." + unchecked),
                    evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)} for {e.model} on held-out rows"
                                                        f" (overlap with fitting rows {_fmt(e.overlap)})")
                              for e in shown],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from nbformat import v4
 
 from graders import heldout
@@ -63,3 +64,106 @@ def test_static_fallback_is_never_a_fail():
     assert finding.status is Status.CONCERN and finding.evidence[0].source == "static"
     clean = heldout.run(_ctx([], "X_tr, X_te, y_tr, y_te = train_test_split(X, y)", "roc_auc_score(y_te, p)"))
     assert clean.status is Status.COULD_NOT_CHECK and "could not be verified" in clean.explanation
+
+
+SPLIT = "X_tr, X_te, y_tr, y_te = train_test_split(X, y)"
+WHOLE_FRAME_FILLS = {
+    "median fill": ["X = X.fillna(X.median())", SPLIT],
+    "in place": ["X.fillna(X.median(), inplace=True)", SPLIT],
+    "z-score of a column": ["df['x'] = (df['x'] - df['x'].mean()) / df['x'].std()", "X = df[F]", SPLIT],
+    "loop over columns": ["for c in NUM:\n    df[c] = df[c].fillna(df[c].median())", "X = df[NUM]", SPLIT],
+    "statistic kept in a name": ["med = X.median()\nX = X.fillna(med)", SPLIT],
+    "mode": ["df['c'] = df['c'].fillna(df['c'].mode()[0])", "X = df.drop(columns='t')", SPLIT],
+    "min-max": ["X = (X - X.min()) / (X.max() - X.min())", SPLIT],
+    "then cross-validation": ["X = X.fillna(X.mean())", "print(cross_val_score(m, X, y, cv=5))"],
+    "then a splitter": ["X = X.fillna(X.mean())", "for tr, te in kf.split(X, y):\n    pass"],
+}
+NOT_WHOLE_FRAME_FILLS = {
+    "statistics of the training part": [SPLIT, "X_tr = X_tr.fillna(X_tr.median())\nX_te = X_te.fillna(X_tr.median())"],
+    "training medians kept in a name": [SPLIT, "med = X_tr.median()\nX_tr, X_te = X_tr.fillna(med), X_te.fillna(med)"],
+    "constant fill": ["X = X.fillna(0)", SPLIT],
+    "test.csv filled with training statistics": ["test = test.fillna(train.median())", SPLIT],
+    "test.csv filled with its own statistics": ["X_test = X_test.fillna(X_test.median())", SPLIT],
+    "one-hot encoding": ["X = pd.get_dummies(X)", SPLIT],
+    "no split": ["X = X.fillna(X.median())", "model.fit(X, y)"],
+    "filled frame replaced": ["X = X.fillna(X.median())", "X = raw[F].fillna(0)", SPLIT],
+    "statistic only printed": ["print(X.mean())\nX = X.fillna(0)", SPLIT],
+    "ratio of two columns": ["df['r'] = df['a'] / df['b']", "X = df", SPLIT],
+    "filled after the split": [SPLIT, "X = X.fillna(X.median())"],
+    "only its columns reach the split": ["cols = X.fillna(X.median()).columns", "train_test_split(raw[cols], y)"],
+}
+
+
+@pytest.mark.parametrize("cells", WHOLE_FRAME_FILLS.values(), ids=WHOLE_FRAME_FILLS.keys())
+def test_whole_frame_statistics_before_the_split_is_a_static_concern(cells):
+    finding = heldout.run(_ctx([], *cells))
+    assert finding.status is Status.CONCERN, finding.explanation
+    assert "usually small" in finding.explanation and "before the split" in finding.question
+    sources = {e.source for e in finding.evidence}
+    assert sources == {"static"} and [e.summary for e in finding.evidence][-1].startswith("the split")
+
+
+@pytest.mark.parametrize("cells", NOT_WHOLE_FRAME_FILLS.values(), ids=NOT_WHOLE_FRAME_FILLS.keys())
+def test_no_whole_frame_statistics_concern(cells):
+    finding = heldout.run(_ctx([], *cells))
+    assert "whole frame" not in finding.explanation
+    assert not [i for i in finding.details["issues"] if "whole frame" in i["sentence"]]
+
+
+def test_whole_frame_statistics_concern_joins_a_passing_trace_but_never_fails():
+    clean = [fit(1, "e1", "LogisticRegression", rows(0, 80)),
+             predict(2, "e1", "LogisticRegression", rows(80, 100)), metric(3, 2, 0.71)]
+    finding = heldout.run(_ctx(clean, "X = X.fillna(X.median())", SPLIT))
+    assert finding.status is Status.CONCERN and "median of the whole frame X" in finding.explanation
+    training_only = [fit(1, "e1", "LogisticRegression", rows(0, 100)),
+                     predict(2, "e1", "LogisticRegression", rows(0, 100)), metric(3, 2, 0.95)]
+    worst = heldout.run(_ctx(training_only, "X = X.fillna(X.median())", SPLIT))
+    assert worst.status is Status.FAIL and "trained on" in worst.explanation  # the FAIL is the trace's, not ours
+
+
+def test_whole_frame_statistics_ignored_when_the_traced_split_fed_no_score():
+    split = {"ev": "split", "id": 1, "depth": 0, "cell": 1, "line": 1,
+             "outputs": [{"part": 0, "rows": rows(0, 80)}, {"part": 1, "rows": rows(80, 100)}]}
+    elsewhere = [split, fit(2, "e1", "LogisticRegression", rows(200, 280)),
+                 predict(3, "e1", "LogisticRegression", rows(280, 300)), metric(4, 3, 0.7)]
+    assert heldout.run(_ctx(elsewhere, "X = X.fillna(X.median())", SPLIT)).status is Status.PASS
+    from_it = [split, fit(2, "e1", "LogisticRegression", rows(0, 80)),
+               predict(3, "e1", "LogisticRegression", rows(80, 100)), metric(4, 3, 0.7)]
+    assert heldout.run(_ctx(from_it, "X = X.fillna(X.median())", SPLIT)).status is Status.CONCERN
+
+
+def test_example_submission_median_fill_before_split_is_a_concern():
+    import nbformat
+
+    path = Path(__file__).parents[1] / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    finding = heldout.run(GradingContext(submitted_notebook=nb, executed_notebook=None, run=None, trace=[],
+                                         submission_dir=path.parent, predictions_path=None,
+                                         exercise=load_exercise("churn")))
+    assert finding.status is Status.CONCERN
+    assert finding.evidence[0].lines == "X = X.fillna(X.median())" and finding.evidence[0].source == "static"
+
+
+class _Forecasting:
+    task_type = "forecasting"
+    leak_columns: list[str] = []
+
+
+def test_sub_checks_say_what_ran_and_what_did_not_apply():
+    trace = [fit(1, "e1", "LogisticRegression", rows(0, 80)),
+             predict(2, "e1", "LogisticRegression", rows(80, 100)), metric(3, 2, 0.71)]
+    churn = heldout.run(_ctx(trace))
+    assert churn.status is Status.PASS
+    subs = churn.details["sub_checks"]
+    assert subs["time_order"] == "not applicable: not a forecasting exercise (binary_classification)"
+    assert subs["training_set_evaluation"].startswith("checked from the run")
+    assert subs["pandas_statistics_before_split"].startswith("checked from the code")
+    generic = heldout.run(_ctx(trace, exercise=False)).details["sub_checks"]
+    assert generic["leak_column"].startswith("not applicable") and generic["time_order"].startswith("not applicable")
+    static = heldout.run(_ctx([], SPLIT)).details["sub_checks"]
+    assert static["selection_on_reported_rows"].startswith("not checked")
+    ctx = _ctx(trace)
+    ctx.exercise = _Forecasting()
+    forecasting = heldout.run(ctx)
+    assert forecasting.details["sub_checks"]["time_order"].startswith("not checked")
+    assert "Time order" in forecasting.explanation and "not checked" in forecasting.explanation

@@ -144,6 +144,32 @@ print(drift.mean_.round(2))"""),
 from lightgbm import LGBMClassifier
 model = LGBMClassifier(n_estimators=50, verbose=-1)""", MODEL_ON_TEST),
          {"heldout": P, "baseline": P}, requires=("lightgbm",), clean=True),
+    Case("pandas_median_before_split", notebook(LOAD, """\
+X = train[NUM]
+X = X.fillna(X.median())  # medians of every row, evaluation rows included""", SPLIT, DUMMY_ON_TEST, PIPE,
+                                                MODEL_ON_TEST),
+         {"heldout": C, "baseline": P}),
+    Case("pandas_standardised_before_split", notebook(LOAD, """\
+df = train.copy()
+for col in NUM:
+    df[col] = df[col].fillna(0)
+    df[col] = (df[col] - df[col].mean()) / df[col].std()
+X = df[NUM]""", SPLIT, DUMMY_ON_TEST, """\
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=500)""", MODEL_ON_TEST),
+         {"heldout": C, "baseline": P}),
+    Case("clean_pandas_median_after_split", notebook(LOAD, SPLIT, """\
+X_train, X_test = train[NUM].loc[X_train.index], train[NUM].loc[X_test.index]
+medians = X_train.median()
+X_train, X_test = X_train.fillna(medians), X_test.fillna(medians)
+unlabeled = test[NUM].fillna(medians)  # the rows to predict get the training medians too""", DUMMY_ON_TEST, PIPE,
+                                             MODEL_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+    Case("clean_dummies_before_split", notebook(LOAD, """\
+X = pd.get_dummies(train[NUM + ["plan", "region"]], columns=["plan", "region"]).fillna(0)
+test_X = test[NUM].fillna(test[NUM].median())  # only the rows to predict""", SPLIT, DUMMY_ON_TEST, PIPE,
+                                        MODEL_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
     Case("public_breast_cancer", notebook("""\
 from sklearn.datasets import load_breast_cancer
 from sklearn.dummy import DummyClassifier
