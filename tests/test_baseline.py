@@ -51,3 +51,14 @@ def test_static_reading_when_nothing_ran():
     compared = baseline.run(_ctx([], "d = DummyClassifier().fit(X_tr, y_tr)",
                                  "roc_auc_score(y_te, d.predict(X_te))", "roc_auc_score(y_te, m.predict(X_te))"))
     assert compared.status is Status.PASS and compared.evidence[0].source == "static"
+
+
+def test_static_comparison_on_subscripted_held_out_labels_passes():
+    # manual numpy code (the corpus' manual_numpy): labels indexed by a held-out index array, no sklearn metric
+    cells = ["base = np.full(len(te), Y[tr].mean())\nprint(auc(Y[te], base))",
+             "print(auc(Y[te], A[te] @ w + b))"]
+    finding = baseline.run(_ctx([], *cells))
+    assert finding.status is Status.PASS and finding.details["basis"] == "static"
+    only_training = baseline.run(_ctx([], "base = np.full(len(tr), 0.2)\nprint(auc(Y[tr], base))",
+                                      "print(auc(Y[tr], A[tr] @ w))"))
+    assert only_training.status is Status.CONCERN
