@@ -10,9 +10,9 @@ import time
 
 import psutil
 
-# SIGKILL is delivered asynchronously (a victim in uninterruptible I/O, or not yet scheduled on a busy machine,
-# lives on for a while), and a
-# process may fork while we kill: kill in rounds until nothing is left, for at most this long.
+# SIGKILL is delivered asynchronously (a victim in uninterruptible I/O, or not yet scheduled on a busy
+# machine, lives on for a while) and a process may fork while we kill: kill in rounds until nothing is
+# left, for at most this long.
 KILL_WAIT_SECONDS = 10
 KILL_ROUND_SECONDS = 0.05
 
