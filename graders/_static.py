@@ -31,6 +31,7 @@ class Site:
     code: str
     name: str = ""
     args: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)   # literal keyword arguments of split calls
 
     def evidence_data(self) -> dict[str, Any]:
         return {"cell": self.cell, "line": self.line, "code": self.code}
@@ -67,6 +68,14 @@ def _arg_name(node: ast.AST) -> str:
         return ""
 
 
+def _literal_keywords(node: ast.Call) -> dict[str, Any]:
+    out = {}
+    for kw in node.keywords:
+        if kw.arg is not None and isinstance(kw.value, ast.Constant):
+            out[kw.arg] = kw.value.value
+    return out
+
+
 def _constructed_classes(cell: ParsedCell) -> dict[str, str]:
     """variable -> class name for `x = SomeClass(...)` assignments in a cell."""
     out = {}
@@ -96,6 +105,7 @@ def read_static(notebook: Any) -> StaticFacts:
             site = Site(cell.index, node.lineno, source_line(cell, node), name,
                         [_arg_name(a) for a in node.args[:2]])
             if name in SPLIT_CALLS:
+                site.options = _literal_keywords(node)
                 facts.splits.append(site)
             if METRIC_NAME.match(name) and not dotted_name(node.func).startswith("."):
                 facts.metrics.append(site)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,43 @@ def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
     return events
 
 
+def _when(v: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(v) if isinstance(v, str) and len(v) <= 40 else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None) if parsed is not None else None
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """Spread of one datetime-like column over a set of rows (the hook's `times` entry)."""
+
+    min: datetime
+    p05: datetime
+    p95: datetime
+    max: datetime
+    sorted: bool = False
+
+    @classmethod
+    def of(cls, data: Any) -> TimeRange | None:
+        if not isinstance(data, dict):
+            return None
+        points = [_when(data.get(k)) for k in ("min", "p05", "p95", "max")]
+        if any(p is None for p in points) or not points[0] <= points[1] <= points[2] <= points[3]:
+            return None
+        return cls(*points, sorted=data.get("sorted") is True)
+
+    @property
+    def spread(self) -> bool:
+        """More than a sliver of the rows differ in time (5th and 95th percentiles apart)."""
+        return self.p05 < self.p95
+
+    def describe(self) -> dict[str, str]:
+        return {"from": self.min.isoformat(), "to": self.max.isoformat(),
+                "middle_90pct": f"{self.p05.isoformat()} .. {self.p95.isoformat()}"}
+
+
 @dataclass(frozen=True)
 class RowSet:
     """A consistent sample of row fingerprints: hashes h with h % mod == 0, out of n rows."""
@@ -62,16 +100,23 @@ class RowSet:
     mod: int
     hashes: frozenset[int]
     via: tuple[str, ...] = ()
+    times: tuple[tuple[str, TimeRange], ...] = ()
 
     @classmethod
     def of(cls, data: Any) -> RowSet | None:
+        if isinstance(data, dict) and not isinstance(data.get("h"), list) and isinstance(data.get("times"), dict):
+            return cls(n=data.get("n") if isinstance(data.get("n"), int) else None, mod=1, hashes=frozenset(),
+                       times=_times(data))  # rows the hook could count but not hash still carry their times
         if not isinstance(data, dict) or not isinstance(data.get("h"), list):
             return None
         mod = data.get("mod") if isinstance(data.get("mod"), int) and data["mod"] > 0 else 1
         hashes = frozenset(h for h in data["h"] if isinstance(h, int))
         via = tuple(str(v) for v in data.get("via", []) if isinstance(v, str)) if isinstance(data.get("via"), list) else ()
         n = data.get("n") if isinstance(data.get("n"), int) else None
-        return cls(n=n, mod=mod, hashes=hashes, via=via)
+        return cls(n=n, mod=mod, hashes=hashes, via=via, times=_times(data))
+
+    def time(self, column: str) -> TimeRange | None:
+        return next((r for name, r in self.times if name == column), None)
 
     def at(self, mod: int) -> frozenset[int]:
         return self.hashes if mod == self.mod else frozenset(h for h in self.hashes if h % mod == 0)
@@ -89,6 +134,14 @@ class RowSet:
     def same_as(self, other: RowSet | None) -> bool:
         a, b = self.share_in(other), other.share_in(self) if other is not None else None
         return a is not None and b is not None and a >= SAME_ROWS_ABOVE and b >= SAME_ROWS_ABOVE
+
+
+def _times(data: dict[str, Any]) -> tuple[tuple[str, TimeRange], ...]:
+    times = data.get("times")
+    if not isinstance(times, dict):
+        return ()
+    parsed = ((str(name), TimeRange.of(r)) for name, r in list(times.items())[:20])
+    return tuple((name, r) for name, r in parsed if r is not None)
 
 
 @dataclass
@@ -153,6 +206,9 @@ class Evaluation:
     heldout: bool | None = None
     is_baseline: bool = False
     label_role: str | None = None  # "train"/"test" part of a split the labels came from
+    split: Split | None = None     # the train_test_split the labels came from
+    cv_cls: str | None = None      # cross-validation splitter class (None: sklearn's default K-fold)
+    cv_shuffle: bool | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"metric": self.metric, "value": self.value, "model": self.model, "cell": self.cell,
@@ -166,6 +222,15 @@ class Split:
     cell: int | None
     line: int | None
     outputs: list[dict[str, Any]]
+    shuffle: bool | None = None
+
+    def role_time(self, part: int, column: str) -> TimeRange | None:
+        """Time range of `column` in the first piece with `part`'s role (train/test) that shows it."""
+        for out in self.outputs:
+            rows = RowSet.of(out.get("rows")) if _int(out.get("part")) is not None else None
+            if rows is not None and out["part"] % 2 == part % 2 and rows.time(column) is not None:
+                return rows.time(column)
+        return None
 
     def part_rows(self, part: int) -> RowSet | None:
         """Rows of the first array's piece with the same role (train/test) as `part`."""
@@ -177,12 +242,25 @@ class Split:
 
 
 @dataclass
+class CvSplit:
+    """A splitter's `.split` called by notebook code (a hand-written cross-validation loop)."""
+
+    id: int
+    cell: int | None
+    line: int | None
+    cls: str
+    shuffle: bool | None
+    rows: RowSet | None
+
+
+@dataclass
 class TraceAnalysis:
     events: list[dict[str, Any]]
     fits: list[Fit] = field(default_factory=list)
     predictions: list[Prediction] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     splits: list[Split] = field(default_factory=list)
+    cv_splits: list[CvSplit] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
     started: bool = False
@@ -292,7 +370,12 @@ def analyse(events: list[dict[str, Any]], notebook: Any | None = None) -> TraceA
                 result.evaluations.append(_score_evaluation(result, e))
         elif e["ev"] == "split":
             outputs = [o for o in e.get("outputs", []) if isinstance(o, dict)] if isinstance(e.get("outputs"), list) else []
-            result.splits.append(Split(id=e["id"], cell=cell, line=line, outputs=outputs))
+            result.splits.append(Split(id=e["id"], cell=cell, line=line, outputs=outputs,
+                                       shuffle=e.get("shuffle") if isinstance(e.get("shuffle"), bool) else None))
+        elif e["ev"] == "cv_split":
+            result.cv_splits.append(CvSplit(id=e["id"], cell=cell, line=line, cls=_str(e.get("cls"), "?"),
+                                            shuffle=e.get("shuffle") if isinstance(e.get("shuffle"), bool) else None,
+                                            rows=RowSet.of(e.get("rows"))))
         elif e["ev"] == "cv":
             result.evaluations.append(_cv_evaluation(e))
         elif e["ev"] == "metric":
@@ -337,7 +420,12 @@ def _cv_evaluation(e: dict[str, Any]) -> Evaluation:
                       est=e.get("est") if isinstance(e.get("est"), str) else None,
                       model=_str(e.get("final_cls")) or None, params=_str(e.get("params")),
                       rows=RowSet.of(e.get("rows")), heldout=True,
-                      is_baseline=_str(e.get("final_cls")).startswith("Dummy"))
+                      is_baseline=_str(e.get("final_cls")).startswith("Dummy"), **_cv_splitter(e))
+
+
+def _cv_splitter(e: dict[str, Any]) -> dict[str, Any]:
+    return {"cv_cls": e.get("cv_cls") if isinstance(e.get("cv_cls"), str) else None,
+            "cv_shuffle": e.get("cv_shuffle") if isinstance(e.get("cv_shuffle"), bool) else None}
 
 
 def _link(info: Any) -> dict[str, Any]:
@@ -361,6 +449,7 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
     split = next((s for s in result.splits if s.id == _int(true_link.get("split"))), None)
     if split is not None and _int(true_link.get("part")) is not None:
         ev.label_role = "train" if true_link["part"] % 2 == 0 else "test"
+        ev.split = split
     pred_link = _link(pred_info)
     producer = by_id.get(_int(pred_link.get("call")))
     if producer is not None and producer["ev"] == "cv":
@@ -368,6 +457,8 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
         ev.est, ev.model = producer.get("est"), _str(producer.get("final_cls")) or None
         ev.rows = RowSet.of(producer.get("rows"))
         ev.is_baseline = bool(ev.model and ev.model.startswith("Dummy"))
+        splitter = _cv_splitter(producer)
+        ev.cv_cls, ev.cv_shuffle = splitter["cv_cls"], splitter["cv_shuffle"]
         return ev
     if producer is not None and producer["ev"] == "call":
         ev.via, ev.est = "predict", _str(producer.get("est"))

@@ -26,6 +26,7 @@ from typing import Any
 from graders._frame_statistics import FrameFill, frame_fills_before_split
 from graders._notebook_ast import parse_code_cells
 from graders._static import StaticFacts, SUPERVISED_NAME, cell_line, read_static
+from graders._time_order import TimeVerdict, static_verdicts, verdict
 from graders._trace import Evaluation, Fit, TraceAnalysis, analyse
 from graders.finding import Evidence, Finding, GradingContext, Status
 
@@ -255,9 +256,10 @@ def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
 
 TRACED = "checked from the run (trace)"
 READ = "checked from the code only (read, not run)"
+UNCHECKED = "could not check"
 
 
-def sub_checks(exercise: Any, *, traced: bool, leak_traced: bool) -> dict[str, str]:
+def sub_checks(exercise: Any, *, traced: bool, leak_traced: bool, time_order: str) -> dict[str, str]:
     """What this finding rests on, part by part, so that a pass is never read as more than was checked."""
     if exercise is None:
         leak = "not applicable: no exercise, so no known leak column"
@@ -269,24 +271,67 @@ def sub_checks(exercise: Any, *, traced: bool, leak_traced: bool) -> dict[str, s
         "pandas_statistics_before_split": READ,
         "selection_on_reported_rows": TRACED if traced else "not checked: needs a run that computed scores",
         "leak_column": leak,
-        "time_order": _time_order(exercise),
+        "time_order": time_order,
     }
 
 
-def _time_order(exercise: Any) -> str:
+def _time_column(exercise: Any) -> str | None:
+    if exercise is None or exercise.task_type != "forecasting":
+        return None
+    return exercise.time_column
+
+
+def _not_applicable_time_order(exercise: Any) -> str:
     if exercise is None:
         return "not applicable: no exercise, so not known to be a forecasting task"
     if exercise.task_type != "forecasting":
         return f"not applicable: not a forecasting exercise ({exercise.task_type})"
-    return ("not checked: the rule for training rows later in time than evaluation rows is not implemented; "
-            "review the time order by hand")
+    return "not applicable: the exercise names no time column"
 
 
-def _unchecked_note(exercise: Any) -> str:
+def _time_issue(v: TimeVerdict, status: Status, column: str, notebook: Any) -> Issue:
+    source = "static" if v.basis == "static" else "trace"
+    return Issue(status=status, sentence=v.sentence,
+                 question=(f"How did you split the rows in time ({column}), and would your score hold for a period "
+                           "after all the data you trained on?"),
+                 evidence=[Evidence(source=source, summary=f"time order ({v.basis})", cell=v.cell,
+                                    lines=cell_line(notebook, v.cell, v.line), data=v.data(column))])
+
+
+def time_order_issues(a: TraceAnalysis, facts: StaticFacts, notebook: Any, exercise: Any, *,
+                      traced: bool) -> tuple[list[Issue], str]:
+    """Training rows later than evaluation rows, for forecasting exercises; and the sub-check's summary.
+
+    FAIL only for the reported (final) score; other scores' problems are at most a CONCERN."""
+    column = _time_column(exercise)
+    if column is None:
+        return [], _not_applicable_time_order(exercise)
+    if not traced:
+        found = static_verdicts(facts)
+        if found:
+            return [_time_issue(found[0], Status.CONCERN, column, notebook)], f"{READ}: {found[0].sentence}"
+        return [], f"{UNCHECKED}: no score was traced and the code shows no random split"
+    final = a.final_evaluation()
+    verdicts = [verdict(a, ev, column) for ev in a.evaluations if not ev.is_baseline and ev.heldout is not False]
+    capped = [(v, v.status if v.evaluation is final or v.status is not Status.FAIL else Status.CONCERN)
+              for v in verdicts]
+    bad = [(v, status) for v, status in capped if status in (Status.FAIL, Status.CONCERN)]
+    issues = []
+    if bad:
+        worst, status = max(bad, key=lambda pair: (pair[1].severity, pair[0].evaluation is final))
+        issues.append(_time_issue(worst, status, column, notebook))
+    reported = next((v for v in verdicts if v.evaluation is final), None)
+    if reported is None:
+        return issues, f"{UNCHECKED}: no held-out score of a model was traced"
+    if reported.status is Status.COULD_NOT_CHECK:
+        return issues, f"{UNCHECKED}: {reported.sentence}"
+    return issues, f"{TRACED}: {reported.sentence}"
+
+
+def _unchecked_note(time_order: str) -> str:
     """A sentence for the explanation when a part that matters for this exercise was not checked."""
-    if exercise is not None and exercise.task_type == "forecasting":
-        return (" Time order (training on rows later than the evaluation rows) was not checked: review it by "
-                "hand.")
+    if time_order.startswith(UNCHECKED):
+        return f" Time order {time_order}; review it by hand."
     return ""
 
 
@@ -318,9 +363,12 @@ def run(ctx: GradingContext) -> Finding:
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
     issues += frame_statistics_issues(a, notebook)
-    details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits))
+    time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
+    issues += time_issues
+    details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),
+                                       time_order=time_order)
     details["issues"] = [{"status": i.status.value, "sentence": i.sentence} for i in issues]
-    unchecked = _unchecked_note(ctx.exercise)
+    unchecked = _unchecked_note(time_order)
     if issues:
         issues.sort(key=lambda i: -i.status.severity)
         worst = issues[0]

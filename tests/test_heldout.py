@@ -9,6 +9,7 @@ from nbformat import v4
 from graders import heldout
 from graders.finding import GradingContext, Status
 from harness.exercise import load_exercise
+from forecasting import forecasting_exercise
 from trace_events import fit, metric, predict, rows
 
 
@@ -144,11 +145,6 @@ def test_example_submission_median_fill_before_split_is_a_concern():
     assert finding.evidence[0].lines == "X = X.fillna(X.median())" and finding.evidence[0].source == "static"
 
 
-class _Forecasting:
-    task_type = "forecasting"
-    leak_columns: list[str] = []
-
-
 def test_sub_checks_say_what_ran_and_what_did_not_apply():
     trace = [fit(1, "e1", "LogisticRegression", rows(0, 80)),
              predict(2, "e1", "LogisticRegression", rows(80, 100)), metric(3, 2, 0.71)]
@@ -163,7 +159,10 @@ def test_sub_checks_say_what_ran_and_what_did_not_apply():
     static = heldout.run(_ctx([], SPLIT)).details["sub_checks"]
     assert static["selection_on_reported_rows"].startswith("not checked")
     ctx = _ctx(trace)
-    ctx.exercise = _Forecasting()
-    forecasting = heldout.run(ctx)
-    assert forecasting.details["sub_checks"]["time_order"].startswith("not checked")
-    assert "Time order" in forecasting.explanation and "not checked" in forecasting.explanation
+    ctx.exercise = forecasting_exercise()
+    forecasting = heldout.run(ctx)  # no time column anywhere in the trace: never an accusation
+    assert forecasting.status is Status.PASS
+    assert forecasting.details["sub_checks"]["time_order"].startswith("could not check")
+    assert "Time order could not check" in forecasting.explanation
+    ctx.exercise = forecasting_exercise(time_column=None)
+    assert heldout.run(ctx).details["sub_checks"]["time_order"] == "not applicable: the exercise names no time column"

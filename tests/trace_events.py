@@ -26,3 +26,17 @@ def predict(id: int, est: str, cls: str, r: dict, *, cell: int = 2, constant: bo
 def metric(id: int, pred_call: int, value: float, *, name: str = "roc_auc_score", cell: int = 2) -> dict:
     return {"ev": "metric", "id": id, "depth": 0, "cell": cell, "line": 2, "name": name, "value": value,
             "y_true": {"n": 10, "hash": "a"}, "y_pred": {"n": 10, "hash": "b", "link": {"call": pred_call}}}
+
+
+def span(first: str, last: str, *, sorted: bool = False) -> dict[str, Any]:
+    """A `times` entry for rows spread evenly over the days first..last (ISO dates)."""
+    from datetime import date
+
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    pick = lambda q: date.fromordinal(a.toordinal() + int(q * (b.toordinal() - a.toordinal()))).isoformat()  # noqa: E731
+    return {"min": first, "p05": pick(0.05), "p95": pick(0.95), "max": last, "n": 100, "sorted": sorted}
+
+
+def timed(r: dict[str, Any], column: str, first: str, last: str, *, sorted: bool = False) -> dict[str, Any]:
+    """Row set `r` whose rows carry `column` spread over first..last."""
+    return {**r, "times": {column: span(first, last, sorted=sorted)}}

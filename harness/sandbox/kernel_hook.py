@@ -55,6 +55,9 @@ _LINEAGE_CAP = 1_000_000   # transform output -> root row links kept in memory
 _CONTENT_CAP = 50_000      # registered prediction / split-output vectors
 _NESTED_EVENT_CAP = 300    # events recorded inside one top-level call (grid searches fit hundreds of models)
 _DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_TIME_COLUMNS_CAP = 5      # datetime-like columns summarised per input
+_TIME_PROBE = 8            # values of a text column looked at before it is parsed as dates
+_ISO_DATE = None           # compiled lazily: YYYY-MM-DD with an optional time of day
 
 
 class _Call:
@@ -246,6 +249,73 @@ def _columns(X):
     return None
 
 
+def _looks_iso(values) -> bool:
+    global _ISO_DATE
+    if _ISO_DATE is None:
+        import re
+        _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?")
+    return len(values) > 0 and all(isinstance(v, str) and _ISO_DATE.fullmatch(v) for v in values)
+
+
+def _datetime_values(series):
+    """A datetime64 numpy array (naive, UTC for aware data) of a datetime-like column, else None."""
+    np, pd = _np(), _pd()
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        if getattr(dtype, "tz", None) is not None:
+            series = series.dt.tz_convert(None)
+        return series.to_numpy()
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        if not _looks_iso(series.iloc[:_TIME_PROBE * 4].dropna().iloc[:_TIME_PROBE].tolist()):
+            return None
+        parsed = pd.to_datetime(series, format="ISO8601", errors="coerce", utc=True)
+        return parsed.dt.tz_convert(None).to_numpy()
+    return None
+
+
+def _time_summary(values):
+    """min / 5th / 95th percentile / max (ISO, seconds) and whether ascending, of a datetime64 array."""
+    np = _np()
+    valid = values[~np.isnat(values)]
+    if len(valid) == 0:
+        return None
+    seconds = valid.astype("datetime64[s]")
+    ints = seconds.view("int64")
+    lo, hi = np.percentile(ints, [5, 95], method="lower")
+    iso = [str(np.datetime64(int(x), "s")) for x in (ints.min(), lo, hi, ints.max())]
+    return {"min": iso[0], "p05": iso[1], "p95": iso[2], "max": iso[3], "n": int(len(valid)),
+            "sorted": bool(np.all(ints[1:] >= ints[:-1]))}
+
+
+def _times(X):
+    """Time ranges of the datetime-like columns (and a named datetime index) of a DataFrame, by column name."""
+    pd = _pd()
+    if pd is None or not isinstance(X, (pd.DataFrame, pd.Series)) or len(X) > _MAX_HASH_ROWS:
+        return None
+    frame = X.to_frame() if isinstance(X, pd.Series) else X
+    columns = [(str(name), frame[name]) for name in frame.columns[:300]]
+    if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is not None:
+        columns.insert(0, (str(frame.index.name), frame.index.to_series()))
+    summary = {}
+    for name, column in columns:
+        if not isinstance(column, pd.Series) or name in summary:  # duplicate column names give frames
+            continue
+        values = _datetime_values(column)
+        ranges = _time_summary(values) if values is not None else None
+        if ranges is not None:
+            summary[name] = ranges
+            if len(summary) >= _TIME_COLUMNS_CAP:
+                break
+    return summary or None
+
+
+def _splitter(cv) -> dict:
+    """Class and shuffle option of a cv argument; an int or None means sklearn's unshuffled K-fold."""
+    if cv is None or isinstance(cv, int):
+        return {"cv_cls": None, "cv_shuffle": False}
+    return {"cv_cls": type(cv).__name__, "cv_shuffle": getattr(cv, "shuffle", None)}
+
+
 def _features_out(est):
     """Names of the columns reaching a pipeline's final step (None when sklearn cannot tell)."""
     try:
@@ -405,6 +475,14 @@ class _Tracer:
         return sorted(seen)
 
     def rows(self, X) -> dict | None:
+        summary = self.guard(self._rows, X)
+        if summary is not None:
+            times = self.guard(_times, X)
+            if times:
+                summary["times"] = times
+        return summary
+
+    def _rows(self, X) -> dict | None:
         n = _n_rows(X)
         hashes = _row_hashes(X)
         if hashes is None:
@@ -547,7 +625,7 @@ class _Tracer:
             return None
         bound = _bind(self._sig(fn), args, kwargs)
         arrays = list(bound.get("arrays", args))
-        return {"inputs": [self.rows(a) for a in arrays],
+        return {"inputs": [self.rows(a) for a in arrays], "shuffle": bool(bound.get("shuffle", True)),
                 "options": {k: _short(v, 60) for k, v in bound.items() if k != "arrays"}}
 
     def split_after(self, call, state, result):
@@ -575,6 +653,7 @@ class _Tracer:
                 "rows": self.rows(bound.get("X")), "columns": _columns(bound.get("X")),
                 "y": self.describe_vector(bound.get("y")),
                 "scoring": _short(bound.get("scoring"), 80), "cv": _short(bound.get("cv"), 80),
+                **_splitter(bound.get("cv")),
                 "params": _params(est) if est is not None else ""}
 
     def cv_after(self, call, state, result):
@@ -602,7 +681,7 @@ class _Tracer:
         except Exception:
             pass
         return {"ev": "cv_split", "cls": type(splitter).__name__, "n_splits": n_splits,
-                "rows": self.rows(bound.get("X"))}
+                "shuffle": getattr(splitter, "shuffle", None), "rows": self.rows(bound.get("X"))}
 
     def splitter_after(self, call, state, result):
         if state is not None:
