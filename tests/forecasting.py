@@ -26,7 +26,7 @@ def write_daily_series(data_dir: Path, *, days: int = 730, seed: int = 0) -> Pat
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2022-01-01", periods=days, freq="D")
     t = np.arange(days)
-    frame = pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "dow": dates.dayofweek, "t": t,
+    frame = pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "dow": dates.day_of_week, "t": t,
                           "promo": rng.integers(0, 2, days)})
     frame["demand"] = 100 + 0.2 * t + 10 * (frame["dow"] >= 5) + 15 * frame["promo"] + rng.normal(0, 5, days)
     data_dir.mkdir(parents=True, exist_ok=True)
