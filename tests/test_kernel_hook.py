@@ -156,3 +156,34 @@ def test_executed_as_a_cell_it_leaves_the_namespace_clean(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "[]"
     fits = [e for e in load_trace(trace) if e["ev"] == "call" and e.get("depth") == 0]
     assert [f["cls"] for f in fits] == ["LinearRegression"]
+
+
+def test_time_columns_and_splitter_options_are_recorded(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    code = _with_hook("""
+import numpy as np, pandas as pd
+from sklearn.model_selection import KFold, train_test_split
+days = pd.date_range("2022-01-01", periods=200, freq="D")
+df = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "stamp": days.tz_localize("Europe/Paris"),
+                   "plan": ["basic", "pro"] * 100, "code": ["2022-13-99x"] * 200, "x": np.arange(200.0)})
+train, test = train_test_split(df, test_size=0.25, random_state=0)
+for tr, te in KFold(4, shuffle=True, random_state=0).split(df):
+    pass
+print(len(train), len(test))
+""")
+    result = _run(code, trace=trace)
+    assert result.returncode == 0 and result.stdout.split() == ["150", "50"], result.stderr
+    events = load_trace(trace)
+    assert not [e for e in events if e["ev"] == "hook_error"]
+    split = next(e for e in events if e["ev"] == "split")
+    assert split["shuffle"] is True
+    times = split["outputs"][0]["rows"]["times"]
+    assert set(times) == {"day", "stamp"}  # ISO text and tz-aware datetimes; other text columns are not dates
+    assert "2022-01-01T00:00:00" <= times["day"]["min"] < times["day"]["max"] <= "2022-07-19T00:00:00"
+    assert times["day"]["n"] == 150 and not times["day"]["sorted"]
+    loop = next(e for e in events if e["ev"] == "cv_split")
+    assert loop["cls"] == "KFold" and loop["shuffle"] is True
+    whole = loop["rows"]["times"]
+    assert whole["day"] == {"min": "2022-01-01T00:00:00", "p05": "2022-01-10T00:00:00", "p95": "2022-07-09T00:00:00",
+                            "max": "2022-07-19T00:00:00", "n": 200, "sorted": True}
+    assert whole["stamp"]["min"] == "2021-12-31T23:00:00"  # aware datetimes are compared in UTC
