@@ -11,12 +11,20 @@ Findings, worst first:
            plain-pandas statistics of the whole frame (fillna with its median, a z-score with its mean/std)
            filling or scaling it before the split that produced the evaluation rows (graders/_frame_statistics.py,
            read from the code in every case: the trace cannot see pandas).
+  Forecasting exercises only (task_type "forecasting" with a time column), graders/_time_order.py: the
+           reported score computed on rows earlier in time than clearly many of its training rows (the time
+           column visible in the trace: training 95th percentile after the evaluated rows' 5th), or a shuffled /
+           in-order K-fold over visible, spread times -> FAIL; a few later training rows, a random split or
+           K-fold when the time column was not visible (or read from the code only), or such a problem with a
+           score other than the reported one -> CONCERN; a split by date (training ends no later than the
+           evaluated rows begin) or TimeSeriesSplit -> pass; otherwise the time-order sub-check says it could
+           not check (never an accusation).
 A train score next to a held-out score, baseline vs model on the same split, cross-validation inside a
 pipeline and transformers fitted on the unlabeled test.csv rows are all fine. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
 Static reading (graders/_static.py) is the fallback when nothing was traced; it is never a FAIL.
-details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, or did not
-apply (time order: only forecasting exercises, and that rule is not implemented yet, which the finding says).
+details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, could not be
+checked (the explanation then says so), or did not apply (time order: only forecasting exercises).
 """
 from __future__ import annotations
 
@@ -331,7 +339,8 @@ def time_order_issues(a: TraceAnalysis, facts: StaticFacts, notebook: Any, exerc
 def _unchecked_note(time_order: str) -> str:
     """A sentence for the explanation when a part that matters for this exercise was not checked."""
     if time_order.startswith(UNCHECKED):
-        return f" Time order {time_order}; review it by hand."
+        reason = time_order[len(UNCHECKED):].lstrip(": ").rstrip(".")
+        return f" Time order could not be checked ({reason}); review it by hand."
     return ""
 
 

@@ -163,6 +163,6 @@ def test_sub_checks_say_what_ran_and_what_did_not_apply():
     forecasting = heldout.run(ctx)  # no time column anywhere in the trace: never an accusation
     assert forecasting.status is Status.PASS
     assert forecasting.details["sub_checks"]["time_order"].startswith("could not check")
-    assert "Time order could not check" in forecasting.explanation
+    assert "Time order could not be checked (" in forecasting.explanation
     ctx.exercise = forecasting_exercise(time_column=None)
     assert heldout.run(ctx).details["sub_checks"]["time_order"] == "not applicable: the exercise names no time column"
