@@ -108,15 +108,16 @@ def splitter_verdict(ev: Evaluation | None, cls: str | None, shuffle: bool | Non
 
 def verdict(a: TraceAnalysis, ev: Evaluation, column: str) -> TimeVerdict:
     """The time-order verdict for one evaluation, from the most direct evidence the trace holds."""
+    # what the model was fitted on and scored on is the most direct evidence; the split's pieces come next
+    if ev.via not in ("cv", "oof") and ev.fit is not None and ev.fit.rows is not None and ev.rows is not None:
+        train, test = ev.fit.rows.time(column), ev.rows.time(column)
+        if train is not None and test is not None:
+            return _from_ranges(ev, column, train, test, "fitting rows and scored rows", ev.cell, ev.line)
     split = ev.split
     if split is not None:
         train, test = split.role_time(0, column), split.role_time(1, column)
         if train is not None and test is not None:
             return _from_ranges(ev, column, train, test, "train_test_split", split.cell, split.line)
-    if ev.via not in ("cv", "oof") and ev.fit is not None and ev.fit.rows is not None and ev.rows is not None:
-        train, test = ev.fit.rows.time(column), ev.rows.time(column)
-        if train is not None and test is not None:
-            return _from_ranges(ev, column, train, test, "fitting rows and scored rows", ev.cell, ev.line)
     if ev.via in ("cv", "oof"):
         whole = ev.rows.time(column) if ev.rows is not None else None
         return splitter_verdict(ev, ev.cv_cls, ev.cv_shuffle, whole, column, "cross-validation", ev.cell, ev.line)
