@@ -4,6 +4,7 @@ It holds no secret and no seed; grading finds a bundle's variant from bundle.jso
 """
 from __future__ import annotations
 
+import fcntl
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ def record_bundle(info: BundleInfo) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
+            # two `harness bundle` runs at once must not interleave their lines
+            fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(json.dumps(asdict(info), sort_keys=True) + "\n")
     except OSError as exc:
         raise HarnessError(f"cannot record the bundle in {path}: {exc.strerror}") from None

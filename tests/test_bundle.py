@@ -307,3 +307,20 @@ def test_make_submission_rejects_missing_predictions(unpacked):
     (unpacked / "predictions.csv").unlink()
     result = run_script(unpacked)
     assert result.returncode == 1 and "predictions.csv is missing" in result.stderr
+
+
+def _record_many(worker: int) -> None:
+    from harness.bundle_registry import BundleInfo, record_bundle
+
+    for n in range(50):
+        record_bundle(BundleInfo(bundle_id=f"w{worker}-{n}", exercise_id="churn", exercise_version="1.0",
+                                 candidate="x" * 2000, created_at="2026-01-01T00:00:00+00:00", path="p.zip"))
+
+
+def test_concurrent_bundles_never_interleave_registry_lines(tmp_path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setenv("HARNESS_HOME", str(tmp_path))
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_record_many, range(4))
+    assert sorted(b.bundle_id for b in list_bundles()) == sorted(f"w{w}-{n}" for w in range(4) for n in range(50))
