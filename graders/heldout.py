@@ -187,12 +187,15 @@ def leak_column_issues(a: TraceAnalysis, notebook: Any, leak_columns: list[str])
     return issues
 
 
-def _split_fed_an_evaluation(a: TraceAnalysis, cell: int) -> bool:
-    """False only when the run traced that split and no traced score was computed on its rows."""
+def _split_fed_an_evaluation(a: TraceAnalysis, cell: int) -> bool | None:
+    """True when the run shows a score computed on that split's rows, False when it traced the split and no
+    score was, None when the run cannot tell (not traced, or rows not comparable)."""
     splits = [s for s in a.splits if s.cell == cell]
     shares = [e.rows.share_in(s.part_rows(part)) for e in a.evaluations if e.rows is not None
               for s in splits for part in (0, 1)]
-    return not shares or any(share is None or share >= LEAK_SHARE for share in shares)
+    if any(share is not None and share >= LEAK_SHARE for share in shares):
+        return True
+    return None if not shares or any(share is None for share in shares) else False
 
 
 def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
@@ -201,14 +204,17 @@ def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
         return []
     issues = []
     for found in frame_fills_before_split(parse_code_cells(notebook)):
-        if not _split_fed_an_evaluation(a, found.split.cell):
+        scored = _split_fed_an_evaluation(a, found.split.cell)
+        if scored is False:
             continue
+        basis = ("read from the code; the run shows the split's rows were scored" if scored
+                 else "read from the code, not confirmed by a run")
         issues.append(Issue(
             status=Status.CONCERN,
             sentence=(f"Cell {found.fill.cell} {'fills' if found.how == 'fill' else 'scales'} the data with the "
                       f"{found.statistic} of the whole frame {found.frame} before it is split (cell "
                       f"{found.split.cell}), so the rows later used for evaluation helped compute "
-                      f"{'them' if ',' in found.statistic else 'it'} (read from the code, not confirmed by a run). "
+                      f"{'them' if ',' in found.statistic else 'it'} ({basis}). "
                       "The effect on the score is usually small, but it is a habit worth discussing."),
             question=(f"The {found.statistic} used to {'fill missing values' if found.how == 'fill' else 'scale'} "
                       f"in cell {found.fill.cell} was computed before the split, on rows that include your "

@@ -143,6 +143,7 @@ def test_example_submission_median_fill_before_split_is_a_concern():
                                          exercise=load_exercise("churn")))
     assert finding.status is Status.CONCERN
     assert finding.evidence[0].lines == "X = X.fillna(X.median())" and finding.evidence[0].source == "static"
+    assert "not confirmed by a run" in finding.explanation  # nothing ran here
 
 
 def test_sub_checks_say_what_ran_and_what_did_not_apply():
