@@ -1,12 +1,11 @@
-"""`harness sandbox build|status|prune`: rich output around harness.sandbox.image."""
+"""`harness sandbox build|status|prune`: rich output around the image functions of the Docker backend."""
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
 from harness.errors import SandboxUnavailable
-from harness.sandbox import image
-from harness.sandbox.docker_backend import connect_engine
+from harness.sandbox import docker_backend
 
 # Packages worth showing; the rest of requirements.lock is their dependencies.
 HEADLINE_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "seaborn", "lightgbm",
@@ -15,13 +14,13 @@ HEADLINE_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "
 
 def build(*, offline: bool, base_image: str | None) -> str:
     console = Console(stderr=True)
-    client = connect_engine()
+    client = docker_backend.connect_engine()
     with console.status("building the sandbox image") as spinner:
         def progress(message: str) -> None:
             console.log(message)
             spinner.update(message)
 
-        tag = image.build_image(client, offline=offline, progress=progress, base_image=base_image)
+        tag = docker_backend.build_image(client, offline=offline, progress=progress, base_image=base_image)
     console.print(f"[green]sandbox image ready:[/] {tag}")
     return tag
 
@@ -29,10 +28,10 @@ def build(*, offline: bool, base_image: str | None) -> str:
 def status() -> None:
     console = Console()
     try:
-        client, problem = connect_engine(), None
+        client, problem = docker_backend.connect_engine(), None
     except SandboxUnavailable as exc:
         client, problem = None, str(exc)
-    info = image.image_status(client, problem)
+    info = docker_backend.image_status(client, problem)
     if info.engine is None:
         console.print(f"[red]engine:[/] not reachable - {info.problem}")
     else:
@@ -51,9 +50,9 @@ def status() -> None:
 
 def prune(*, images: bool, everything: bool) -> None:
     try:
-        client = connect_engine()
+        client = docker_backend.connect_engine()
     except SandboxUnavailable:
         client = None
-    report = image.prune(client, images=images, everything=everything)
+    report = docker_backend.prune(client, images=images, everything=everything)
     Console().print(f"removed {report.containers} container(s), {len(report.images)} image(s)"
                     f"{': ' + ', '.join(report.images) if report.images else ''}, {report.temp_dirs} temp folder(s)")

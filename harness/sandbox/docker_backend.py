@@ -1,6 +1,8 @@
-"""Run the notebook runner in a locked-down container (the only module that talks to Docker for runs).
+"""Everything that talks to the Docker engine (the only module that does): building and importing the
+sandbox image, its status, prune, and running the notebook runner in a locked-down container.
+What goes into the image, without the engine, is harness/sandbox/image.py.
 
-Hardening, all on `containers.create` (never `run`, which would try to pull): no network, memory with
+Hardening of a run, all on `containers.create` (never `run`, which would try to pull): no network, memory with
 swap equal to it, CPU quota, pids limit, read-only root, sized tmpfs for the working folder, /tmp and
 HOME, all capabilities dropped, no-new-privileges, a non-root uid, our own non-dumpable init as pid 1
 (harness/sandbox/container_init.py), ulimits, capped logs, optional runtime (e.g. runsc for gVisor).
@@ -11,17 +13,21 @@ by the fsize ulimit); the submission comes in read-only and is copied into the /
 """
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, SandboxUnavailable
 from harness.sandbox.backend import HOST_GRACE_SECONDS, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment, thread_count
-from harness.sandbox.image import LABEL, SANDBOX_UID, build_image, image_tag
+from harness.sandbox.image import (LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID, build_args, build_context,
+                                   debootstrap_rootfs, image_tag, wheelhouse)
 from harness.sandbox.result import Limits
-from harness.sandbox.workspace import Workspace
+from harness.sandbox.workspace import Workspace, remove_stale_workspaces
 
 MB = 1024 * 1024
 HOME = "/home/sandbox"
@@ -60,6 +66,115 @@ def ensure_image(client: Any, *, progress: Progress) -> str:
     except HarnessError as online_failure:
         progress(f"online build failed ({online_failure}); building offline")
         return build_image(client, offline=True, progress=progress)
+
+
+def offline_base_image(client: Any, *, progress: Progress) -> str:
+    """A Debian bookworm image with python3, made with debootstrap (no registry), cached in the engine."""
+    if client.images.list(name=OFFLINE_BASE):
+        progress(f"using cached base image {OFFLINE_BASE}")
+        return OFFLINE_BASE
+    with debootstrap_rootfs(progress=progress) as rootfs:
+        progress(f"importing it as {OFFLINE_BASE}")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        try:
+            repository, tag = OFFLINE_BASE.split(":")
+            client.api.import_image(src=tar.stdout, repository=repository, tag=tag, stream_src=True,
+                                    changes=[f"LABEL {LABEL}=1"])
+        finally:
+            tar.stdout.close()
+            tar.wait()
+    return OFFLINE_BASE
+
+
+def build_image(client: Any, *, offline: bool, progress: Progress, base_image: str | None = None) -> str:
+    """Build the sandbox image unless the engine already has it; return its tag."""
+    tag = image_tag()
+    if client.images.list(name=tag):
+        progress(f"{tag} is already built")
+        return tag
+    wheels = wheelhouse(progress=progress) if offline else None
+    base = base_image or (offline_base_image(client, progress=progress) if offline else "python:3.11-slim")
+    with build_context(wheels=wheels) as ctx:
+        progress(f"building {tag} from {base}")
+        import docker.errors
+
+        try:
+            for chunk in client.api.build(path=str(ctx), tag=tag, buildargs=build_args(base=base, offline=offline),
+                                          rm=True, forcerm=True, pull=False, decode=True, labels={LABEL: "1"}):
+                if "error" in chunk:
+                    raise HarnessError(f"building the sandbox image failed: {chunk['error'].strip()}")
+                line = chunk.get("stream", "").strip()
+                if line.startswith("Step ") or line.startswith("Successfully"):
+                    progress(line)
+        except docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"the Docker engine refused the build: {exc.explanation or exc}") from None
+    return tag
+
+
+@dataclass
+class ImageStatus:
+    engine: str | None              # engine version, None if unreachable
+    problem: str | None             # why the engine is unreachable
+    expected_tag: str
+    present: bool
+    other_tags: list[str]           # older sandbox images (stale after a change)
+    packages: dict[str, str]        # name -> version inside the image (from its requirements.lock)
+
+
+def image_status(client: Any | None, problem: str | None = None) -> ImageStatus:
+    tag = image_tag()
+    if client is None:
+        return ImageStatus(engine=None, problem=problem, expected_tag=tag, present=False, other_tags=[], packages={})
+    tags = sorted({t for image in client.images.list(name=REPOSITORY) for t in image.tags})
+    present = tag in tags
+    packages = _packages_in(client, tag) if present else {}
+    return ImageStatus(engine=client.version().get("Version", "?"), problem=None, expected_tag=tag,
+                       present=present, other_tags=[t for t in tags if t != tag], packages=packages)
+
+
+def _packages_in(client: Any, tag: str) -> dict[str, str]:
+    """Ask the image itself (pip's view, as JSON), in a throw-away container without network."""
+    container = client.containers.create(tag, ["python", "-m", "pip", "list", "--format", "json",
+                                               "--disable-pip-version-check"],
+                                         network_mode="none", labels={LABEL: "1"})
+    try:
+        container.start()
+        container.wait()
+        listing = json.loads(container.logs(stdout=True, stderr=False))
+        return {item["name"]: item["version"] for item in listing}
+    except ValueError:
+        return {}
+    finally:
+        container.remove(force=True)
+
+
+@dataclass
+class PruneReport:
+    containers: int
+    images: list[str]
+    temp_dirs: int
+
+
+def prune(client: Any | None, *, images: bool, everything: bool = False) -> PruneReport:
+    """Remove labelled containers, stale sandbox images and leftover temp folders.
+
+    Unless `everything`, what may belong to a grading run still in progress (a running container or
+    a recently touched temp folder) is kept.
+    """
+    removed_containers, removed_images = 0, []
+    if client is not None:
+        for container in client.containers.list(all=True, filters={"label": LABEL}):
+            if everything or container.status != "running":
+                container.remove(force=True)
+                removed_containers += 1
+        if images:
+            current = image_tag()
+            for found in client.images.list(name=REPOSITORY):
+                if current not in found.tags:
+                    client.images.remove(found.id, force=True)
+                    removed_images.extend(found.tags)
+    return PruneReport(containers=removed_containers, images=removed_images,
+                       temp_dirs=remove_stale_workspaces(everything=everything))
 
 
 def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,8 @@ from harness.sandbox.readback import Unreadable, copy_regular_file, read_regular
 from harness.sandbox.runner import FILES_VERSION, RESULT_FILES
 
 TEMP_PREFIX = "takehome-sandbox-"
+# A grading run touches its temp folder at least this often (the longest sensible total limit).
+IN_USE_SECONDS = 2 * 3600
 RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")   # copied as they are
 FILES_SCHEMA = {
     "type": "object",
@@ -97,6 +100,16 @@ def create_workspace(*, notebook: Path, workdir: Path) -> Workspace:
         ws.remove()
         raise
     return ws
+
+
+def remove_stale_workspaces(*, everything: bool) -> int:
+    """Remove leftover run folders; unless `everything`, keep those touched within IN_USE_SECONDS."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        if everything or time.time() - folder.stat().st_mtime > IN_USE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 @dataclass
