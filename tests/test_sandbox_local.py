@@ -79,6 +79,18 @@ def test_infinite_loop_hits_the_cell_limit_and_keeps_partial_notebook(tmp_path):
     assert no_sandbox_processes_left(tmp_path)
 
 
+def test_a_flood_of_prints_is_cut_as_it_arrives_and_the_run_completes(tmp_path):
+    from harness.sandbox import runner
+
+    flood = "import sys\nfor _ in range(40_000):\n    sys.stdout.write('flood ' * 50 + '\\n')\nprint('done')"
+    result = run_local(tmp_path, ["print('before')", flood, "print('after')"])
+    assert result.verdict is Verdict.COMPLETED, result.message
+    cell = nbformat.read(result.executed_notebook, as_version=4).cells[2]
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    assert "dropped by the harness" in text
+    assert len(text) <= runner.MAX_CELL_OUTPUT_CHARS + 1_000 < 40_000 * 301   # kept far less than printed
+
+
 def test_host_deadline_kills_a_frozen_runner(tmp_path, monkeypatch):
     monkeypatch.setattr("harness.sandbox.local_backend.HOST_GRACE_SECONDS", 1)
     started = time.monotonic()

@@ -43,6 +43,7 @@ STATUS_VERSION = 1
 MAX_TEXT_CHARS = 100_000          # per output: enough to read, small enough to render
 MAX_IMAGE_CHARS = 2_000_000       # base64 characters per image (~1.5 MB)
 MAX_TRACEBACK_CHARS = 20_000
+MAX_CELL_OUTPUT_CHARS = 5_000_000  # kept per cell as outputs arrive; errors are always kept
 HOOK_TIMEOUT_SECONDS = 60
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 RESULT_FILES = ("executed.ipynb", "status.json", "trace.jsonl", "files.json")
@@ -273,10 +274,41 @@ def _error_of(exc: Exception, cell: Any) -> dict[str, str]:
     return {"name": str(name)[:500], "value": str(value)[:5000], "traceback": _cap(tb, MAX_TRACEBACK_CHARS)}
 
 
+class BoundedOutputClient(NotebookClient):
+    """Stops keeping a cell's outputs once they pass a budget, as they arrive: otherwise a flood of prints
+    sits in the runner's memory until the cell ends and the run dies of it. Tracebacks are always kept,
+    they are the evidence of how the cell ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept_chars: dict[int, int] = {}
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        if msg["msg_type"] == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        kept = self._kept_chars.get(cell_index, 0)
+        if kept >= MAX_CELL_OUTPUT_CHARS:
+            return None
+        content = msg.get("content") or {}
+        size = len(content.get("text") or "") + sum(len(v) if isinstance(v, str) else len(json.dumps(v))
+                                                    for v in (content.get("data") or {}).values())
+        self._kept_chars[cell_index] = kept + size
+        if kept + size > MAX_CELL_OUTPUT_CHARS:
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stderr",
+                text=f"[... further output of this cell dropped by the harness: over {MAX_CELL_OUTPUT_CHARS} characters]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+        self._kept_chars[cell_index] = 0  # progress bars redraw by clearing; what was cleared is not kept
+        super().clear_output(outs, msg, cell_index)
+
+
 def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Path, hook: Path,
               cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
     """Execute the cells in order until one fails; return (final state, message)."""
-    client = NotebookClient(
+    client = BoundedOutputClient(
         nb, kernel_name="python3", timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
         record_timing=True, resources={"metadata": {"path": str(notebook.parent)}},
     )
