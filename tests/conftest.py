@@ -1,7 +1,10 @@
-"""Shared test fixtures. Docker tests skip without an engine, except under CI=true where they fail."""
+"""Shared test fixtures. Docker and browser tests skip when their engine or browser is missing, except
+under CI=true where they fail."""
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,22 +25,27 @@ def docker_engine_reachable() -> bool:
         return False
 
 
-def pytest_collection_modifyitems(config, items):
-    if any("docker" in item.keywords for item in items) and not docker_engine_reachable():
-        if in_ci():
-            for item in items:
-                if "docker" in item.keywords:
-                    item.add_marker(pytest.mark.usefixtures("_fail_no_docker"))
-        else:
-            skip = pytest.mark.skip(reason="no Docker engine reachable (they must run under CI=true)")
-            for item in items:
-                if "docker" in item.keywords:
-                    item.add_marker(skip)
+CHROMIUM = Path("/usr/bin/chromium")
+_MISSING = {
+    "docker": ("no Docker engine reachable", lambda: not docker_engine_reachable()),
+    "browser": (f"headless Chromium ({CHROMIUM}) is not installed", lambda: not CHROMIUM.exists()),
+}
 
 
-@pytest.fixture
-def _fail_no_docker():
-    pytest.fail("CI=true but no Docker engine is reachable: docker tests must run under CI")
+@functools.cache
+def missing(marker: str) -> str | None:
+    """Why tests with this marker cannot run here, or None when they can (asked once per session)."""
+    reason, is_missing = _MISSING[marker]
+    return reason if is_missing() else None
+
+
+def pytest_runtest_setup(item):
+    """Outside CI a test whose engine or browser is missing skips; under CI=true it fails, never skips."""
+    for marker in _MISSING:
+        if marker in item.keywords and (reason := missing(marker)):
+            if in_ci():
+                pytest.fail(f"CI=true but {reason}: {marker} tests must run under CI", pytrace=False)
+            pytest.skip(f"{reason} (these tests must run under CI=true)")
 
 
 # --- reports: every report.json the suite produces must match the versioned schema ---------------
@@ -58,8 +66,6 @@ def assert_valid_report(path) -> dict:
 def _every_report_json_validates(tmp_path_factory):
     """After the whole run, validate every report.json written under pytest's temp folders."""
     yield
-    from pathlib import Path
-
     for path in sorted(Path(tmp_path_factory.getbasetemp()).rglob("report.json")):
         assert_valid_report(path)
 

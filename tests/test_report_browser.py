@@ -12,15 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import assert_valid_report, in_ci
+from conftest import CHROMIUM, assert_valid_report
 
 from harness.cli import grade
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-if not Path(CHROMIUM).exists() and not in_ci():
-    pytest.skip("headless Chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
 
 PWNED_TITLE = "PWNED-BY-NOTEBOOK"
 
@@ -82,7 +78,7 @@ def hostile_notebook(port: int) -> nbformat.NotebookNode:
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
          "--virtual-time-budget=5000", *args],
         capture_output=True, text=True, timeout=120)
