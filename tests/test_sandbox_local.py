@@ -263,3 +263,23 @@ def test_a_forged_files_listing_cannot_write_outside_or_past_the_cap(tmp_path):
     assert sorted(copied.files) == ["files/ok.csv"]
     assert len([w for w in copied.warnings if "ignored" in w]) == 5
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "dest" / "escape.txt").exists()
+
+
+def test_the_workspace_copy_keeps_regular_files_only_and_never_the_submissions_data(tmp_path):
+    from harness.sandbox.runner import RESULT_FILES
+    from harness.sandbox.workspace import create_workspace
+
+    sub = make_submission(tmp_path, ["x = 1"])
+    (sub / "notes").mkdir()
+    (sub / "notes" / "data").mkdir()                          # only the top-level data/ is the grader's
+    (sub / "notes" / "data" / "keep.txt").write_text("kept")
+    (sub / "link.txt").symlink_to(sub / "notebook.ipynb")
+    os.mkfifo(sub / "fifo")
+    ws = create_workspace(notebook=sub / "notebook.ipynb", workdir=sub)
+    try:
+        copied = {p.relative_to(ws.input).as_posix() for p in ws.input.rglob("*")}
+        assert copied == {"notebook.ipynb", "notes", "notes/data", "notes/data/keep.txt"}
+        assert sorted(p.name for p in ws.out.iterdir()) == sorted(RESULT_FILES)
+    finally:
+        ws.remove()
+    assert not ws.root.exists()

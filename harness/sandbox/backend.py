@@ -10,6 +10,7 @@ INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the conta
 HOOK_PATH = Path(__file__).with_name("kernel_hook.py")   # owned by the graders engineer; may be missing
 # The runner stops itself at the total limit; the host kills it this much later (start-up, last save).
 HOST_GRACE_SECONDS = 5
+MB = 1024 * 1024
 
 Progress = Callable[[str], None]
 

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, SandboxUnavailable
-from harness.sandbox.backend import HOST_GRACE_SECONDS, BackendRun, Progress
+from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment, thread_count
 from harness.sandbox.image import (LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID, build_args, build_context,
                                    debootstrap_rootfs, image_tag, wheelhouse)
 from harness.sandbox.result import Limits
 from harness.sandbox.workspace import Workspace, remove_stale_workspaces
 
-MB = 1024 * 1024
 HOME = "/home/sandbox"
 WORK = "/work"
 INPUT = "/harness-in"

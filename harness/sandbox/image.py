@@ -37,11 +37,16 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "sandbox"
 
 
+def _image_scripts() -> list[Path]:
+    """What the image gets in /opt/harness/ (harness-sandbox/ in the build context)."""
+    return [RUNNER_PATH, INIT_PATH] + ([HOOK_PATH] if HOOK_PATH.is_file() else [])
+
+
 def _image_inputs() -> list[Path]:
     if not DOCKERFILE_PATH.is_file():
         raise HarnessError(f"{DOCKERFILE_PATH.name} not found next to the harness package: build the sandbox "
                            "from a source checkout of the harness")
-    return [DOCKERFILE_PATH, LOCK_PATH, RUNNER_PATH, INIT_PATH] + ([HOOK_PATH] if HOOK_PATH.is_file() else [])
+    return [DOCKERFILE_PATH, LOCK_PATH, *_image_scripts()]
 
 
 def image_tag() -> str:
@@ -112,10 +117,8 @@ def _fill_build_context(dest: Path, *, wheels: Path | None) -> None:
     shutil.copy(DOCKERFILE_PATH, dest / "Dockerfile")
     shutil.copy(LOCK_PATH, dest / "requirements.lock")
     (dest / "harness-sandbox").mkdir()
-    shutil.copy(RUNNER_PATH, dest / "harness-sandbox" / "runner.py")
-    shutil.copy(INIT_PATH, dest / "harness-sandbox" / "container_init.py")
-    if HOOK_PATH.is_file():
-        shutil.copy(HOOK_PATH, dest / "harness-sandbox" / "kernel_hook.py")
+    for script in _image_scripts():
+        shutil.copy(script, dest / "harness-sandbox" / script.name)
     (dest / "wheelhouse").mkdir()
     for wheel in (wheels.glob("*.whl") if wheels else []):
         # Hard links keep a 100+ MB wheelhouse from being copied for every build.

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import psutil
 
-from harness.sandbox.backend import HOOK_PATH, RUNNER_PATH, HOST_GRACE_SECONDS, BackendRun, Progress
+from harness.sandbox.backend import HOOK_PATH, HOST_GRACE_SECONDS, MB, RUNNER_PATH, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment
 from harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
 from harness.sandbox.result import Limits
 from harness.sandbox.workspace import Workspace
 
-MB = 1024 * 1024
 NOT_ISOLATED = ("The notebook ran WITHOUT isolation (local fallback, no Docker engine): it could read the "
                 "grader's files and use the network; only time, memory and file-size limits applied.")
 POLL_SECONDS = 0.1

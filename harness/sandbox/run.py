@@ -10,14 +10,13 @@ from typing import Iterator
 import nbformat
 
 from harness.errors import HarnessError, SandboxUnavailable
-from harness.sandbox.backend import BackendRun, Progress
+from harness.sandbox.backend import MB, BackendRun, Progress
 from harness.sandbox.readback import Unreadable, load_status, read_regular_file
 from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.sandbox.verdict import Observed, classify
-from harness.sandbox.workspace import copy_results, create_workspace
+from harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
 BACKENDS = ("auto", "docker", "local")
-MB = 1024 * 1024
 LOG_TAIL_BYTES = 4000
 # Harmless start-up chatter that would bury the useful last lines of the runner's output.
 LOG_NOISE = ("Kernel is running over TCP without encryption",)
@@ -94,7 +93,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
             ws.remove()
 
 
-def _result(raw: BackendRun, ws, *, limits: Limits, out_dir: Path, predictions_name: str) -> RunResult:
+def _result(raw: BackendRun, ws: Workspace, *, limits: Limits, out_dir: Path, predictions_name: str) -> RunResult:
     warnings = list(raw.warnings)
     try:
         status = load_status(ws.out / "status.json")

@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import shutil
-import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from pathlib import Path, PurePosixPath
 import jsonschema
 
 from harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
-from harness.sandbox.runner import FILES_VERSION, RESULT_FILES
+from harness.sandbox.runner import FILES_VERSION, RESULT_FILES, copy_in
 
 TEMP_PREFIX = "takehome-sandbox-"
 # A grading run touches its temp folder at least this often (the longest sensible total limit).
@@ -44,19 +42,6 @@ FILES_SCHEMA = {
         "omitted": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 2000}},
     },
 }
-
-
-def _copy_filter(workdir: Path):
-    """shutil.copytree ignore-callback: skip symlinks, FIFOs, sockets, devices and the top-level data/."""
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = {n for n in names
-                   if not (stat.S_ISREG(mode := os.lstat(os.path.join(folder, n)).st_mode) or stat.S_ISDIR(mode))}
-        if Path(folder) == workdir:
-            skipped.add("data")  # the submission's own data/ is never used: the grader's copy replaces it
-        return skipped
-
-    return ignore
 
 
 @dataclass
@@ -86,7 +71,7 @@ def create_workspace(*, notebook: Path, workdir: Path) -> Workspace:
     ws = Workspace(root=root, input=root / "in", work=root / "work", out=root / "out", home=root / "home",
                    tmp=root / "tmp", notebook=root / "in" / notebook.relative_to(workdir))
     try:
-        shutil.copytree(workdir, ws.input, symlinks=True, ignore=_copy_filter(workdir))
+        copy_in(workdir, ws.input)   # the runner's own filter: regular files and folders, never data/
         for path in ws.input.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)   # readable by the sandbox uid, writable by nobody else
         ws.input.chmod(0o755)
