@@ -66,7 +66,8 @@ def plan_jobs(sources: list[Path], *, blind: bool) -> list[BatchJob]:
 def grade_one(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> GradeOutcome:
     """One submission, whatever happens: anything but a missing sandbox becomes a report."""
     try:
-        return grade_submission(source=job.source, out_dir=out_dir, label=job.label, **options)
+        return grade_submission(source=job.source, out_dir=out_dir, label=job.label, digest=job.digest,
+                                **options)
     except SandboxUnavailable:
         raise
     except HarnessError as exc:

@@ -117,8 +117,14 @@ def _exercise_folders() -> dict[str, Traversable]:
     return {p.name: p for p in root.iterdir() if p.is_dir() and p.joinpath("exercise.json").is_file()}
 
 
+def _load(folder: Traversable) -> Exercise:
+    return parse_exercise(folder.joinpath("exercise.json").read_text(), folder=folder,
+                          source=f"exercises/{folder.name}/exercise.json")
+
+
 def list_exercises() -> list[Exercise]:
-    return [load_exercise(name) for name in sorted(_exercise_folders())]
+    folders = _exercise_folders()
+    return [_load(folders[name]) for name in sorted(folders)]
 
 
 def load_exercise(exercise_id: str) -> Exercise:
@@ -126,6 +132,4 @@ def load_exercise(exercise_id: str) -> Exercise:
     if exercise_id not in folders:
         known = ", ".join(sorted(folders)) or "none"
         raise HarnessError(f"unknown exercise '{exercise_id}' (known: {known})")
-    folder = folders[exercise_id]
-    return parse_exercise(folder.joinpath("exercise.json").read_text(), folder=folder,
-                          source=f"exercises/{exercise_id}/exercise.json")
+    return _load(folders[exercise_id])

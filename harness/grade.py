@@ -6,6 +6,7 @@ and read back as JSON/CSV/notebook JSON, never unpickled.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import tempfile
@@ -102,8 +103,6 @@ def submission_label(source: Path, digest: str, *, blind: bool) -> str:
 def already_graded(report_dir: Path, digest: str) -> dict[str, Any] | None:
     """The existing report.json if it is for exactly this input (report.json is written last, so it marks
     a complete folder); an internal-error report is never reused, the bug may be fixed by now."""
-    import json
-
     try:
         document = json.loads((report_dir / "report.json").read_text())
     except (OSError, ValueError):
@@ -112,8 +111,8 @@ def already_graded(report_dir: Path, digest: str) -> dict[str, Any] | None:
     return document if same_input and document.get("outcome") != "internal_error" else None
 
 
-def check_options(*, exercise_id: str | None, sandbox: str, limits_overrides: dict[str, Any]) -> None:
-    """Bad options fail before anything runs, with one clear line."""
+def check_options(*, exercise_id: str | None, sandbox: str, limits_overrides: dict[str, Any]) -> Exercise | None:
+    """Bad options fail before anything runs, with one clear line; returns the --exercise, if given."""
     if sandbox not in SANDBOXES:
         raise HarnessError(f"--sandbox must be one of {', '.join(SANDBOXES)}, not '{sandbox}'")
     unknown = set(limits_overrides) - set(LIMIT_OPTIONS)
@@ -122,26 +121,26 @@ def check_options(*, exercise_id: str | None, sandbox: str, limits_overrides: di
     for name, value in limits_overrides.items():
         if value is not None and value <= 0:
             raise HarnessError(f"limit {name} must be positive, got {value}")
-    if exercise_id is not None:
-        load_exercise(exercise_id)
+    return load_exercise(exercise_id) if exercise_id is not None else None
 
 
 # --- the pipeline --------------------------------------------------------------------------------
 
 def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = None, sandbox: str = "auto",
                      blind: bool = False, limits_overrides: dict[str, Any] | None = None, force: bool = False,
-                     label: str | None = None, on_progress: Callable[[str], None] | None = None) -> GradeOutcome:
+                     label: str | None = None, digest: str | None = None, on_progress: Callable[[str], None] | None = None) -> GradeOutcome:
     """Grade one submission into <out_dir>/<label>/ and return what was written.
 
     Raises HarnessError for bad options or a missing path, SandboxUnavailable when the requested sandbox
-    cannot run; a rejected submission or our own crash still produces a report.
+    cannot run; a rejected submission or our own crash still produces a report. `digest` is
+    input_sha256(source) when the caller already has it (a batch hashes every input to name folders).
     """
     source = Path(source)
     limits_overrides = {k: v for k, v in (limits_overrides or {}).items() if v is not None}
-    check_options(exercise_id=exercise_id, sandbox=sandbox, limits_overrides=limits_overrides)
+    chosen = check_options(exercise_id=exercise_id, sandbox=sandbox, limits_overrides=limits_overrides)
     if not source.exists():
         raise HarnessError(f"submission not found: {source}")
-    digest = input_sha256(source)
+    digest = digest or input_sha256(source)
     label = label or submission_label(source, digest, blind=blind)
     report_dir = Path(out_dir) / label
     if not force and (existing := already_graded(report_dir, digest)) is not None:
@@ -152,7 +151,7 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
     with tempfile.TemporaryDirectory(prefix="harness-grade-") as tmp:
         try:
             report, notebook, curves = _grade(source=source, tmp=Path(tmp), info=info, started=started,
-                                              exercise_id=exercise_id, sandbox=sandbox, blind=blind,
+                                              chosen=chosen, sandbox=sandbox, blind=blind,
                                               limits_overrides=limits_overrides, on_progress=on_progress)
         except SubmissionRejected as exc:
             report, notebook, curves = rejected_report(info=info, started=started, message=str(exc),
@@ -166,14 +165,14 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
     return GradeOutcome(source=source, report_dir=report_dir, document=document)
 
 
-def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, exercise_id: str | None, sandbox: str,
+def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chosen: Exercise | None, sandbox: str,
            blind: bool, limits_overrides: dict[str, Any], on_progress: Callable[[str], None] | None,
            ) -> tuple[Report, Any, HiddenCurves | None]:
     from harness.intake import unpack_submission
 
-    notebook_name = load_exercise(exercise_id).notebook_name if exercise_id else "notebook.ipynb"
+    notebook_name = chosen.notebook_name if chosen else "notebook.ipynb"
     submission = unpack_submission(source=source, dest=tmp / "submission", notebook_name=notebook_name)
-    variant = resolve_variant(bundle=submission.bundle, exercise_id=exercise_id)
+    variant = resolve_variant(bundle=submission.bundle, chosen=chosen)
     exercise = variant.exercise
     limits = exercise.limits(**limits_overrides) if exercise else Limits(**limits_overrides)
 
@@ -253,14 +252,14 @@ def _read_executed(run: RunResult) -> Any | None:
 
 # --- exercise and variant ------------------------------------------------------------------------
 
-def resolve_variant(*, bundle: dict[str, Any] | None, exercise_id: str | None) -> _Variant:
+def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -> _Variant:
     """Which exercise and data: bundle.json wins; --exercise alone means the default data, no hidden labels."""
     from harness.variants import load_secret, variant_seed
 
     if bundle is not None:
         warnings = []
-        if exercise_id and exercise_id != bundle["exercise"]:
-            warnings.append(f"--exercise {exercise_id} was ignored: bundle.json says this is "
+        if chosen and chosen.id != bundle["exercise"]:
+            warnings.append(f"--exercise {chosen.id} was ignored: bundle.json says this is "
                             f"'{bundle['exercise']}'.")
         try:
             exercise = load_exercise(bundle["exercise"])
@@ -274,9 +273,8 @@ def resolve_variant(*, bundle: dict[str, Any] | None, exercise_id: str | None) -
         return _Variant(exercise=exercise, seed=seed, warnings=warnings, info=VariantInfo(
             bundle_id=bundle["bundle_id"], verified=False, data="variant",
             note=f"The candidate's own data variant, regenerated from bundle {bundle['bundle_id']}."))
-    if exercise_id:
-        exercise = load_exercise(exercise_id)
-        return _Variant(exercise=exercise, seed=exercise.spec["data"]["default_seed"], info=VariantInfo(
+    if chosen:
+        return _Variant(exercise=chosen, seed=chosen.spec["data"]["default_seed"], info=VariantInfo(
             bundle_id=None, verified=False, data="default",
             note="No bundle.json: run against the exercise's default data; hidden labels are not used."))
     return _Variant(exercise=None, info=VariantInfo(
