@@ -7,7 +7,7 @@ from typing import Callable
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the container
-HOOK_PATH = Path(__file__).with_name("kernel_hook.py")   # owned by the graders engineer; may be missing
+HOOK_PATH = Path(__file__).with_name("kernel_hook.py")
 # The runner stops itself at the total limit; the host kills it this much later (start-up, last save).
 HOST_GRACE_SECONDS = 5
 MB = 1024 * 1024

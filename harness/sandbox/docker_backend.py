@@ -181,7 +181,7 @@ def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
     from docker.types import LogConfig, Ulimit
 
     memory = f"{limits.memory_mb}m"
-    file_size = max(limits.output_mb, limits.tmpfs_mb) * MB
+    file_size = limits.file_size_mb * MB
     options: dict[str, Any] = dict(
         user=f"{SANDBOX_UID}:{SANDBOX_UID}",
         network_mode="none",

@@ -39,7 +39,7 @@ def cache_dir() -> Path:
 
 def _image_scripts() -> list[Path]:
     """What the image gets in /opt/harness/ (harness-sandbox/ in the build context)."""
-    return [RUNNER_PATH, INIT_PATH] + ([HOOK_PATH] if HOOK_PATH.is_file() else [])
+    return [RUNNER_PATH, INIT_PATH, HOOK_PATH]
 
 
 def _image_inputs() -> list[Path]:

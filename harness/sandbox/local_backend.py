@@ -26,7 +26,7 @@ POLL_SECONDS = 0.1
 def _rlimits(limits: Limits) -> dict[int, int]:
     values = {
         resource.RLIMIT_AS: limits.memory_mb * MB,
-        resource.RLIMIT_FSIZE: max(limits.output_mb, limits.tmpfs_mb) * MB,
+        resource.RLIMIT_FSIZE: limits.file_size_mb * MB,
         resource.RLIMIT_CORE: 0,
     }
     if os.geteuid() != 0:

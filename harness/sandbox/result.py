@@ -27,6 +27,11 @@ class Limits:
     tmpfs_mb: int = 256
     output_mb: int = 64            # cap on anything read back from the run
 
+    @property
+    def file_size_mb(self) -> int:
+        """Largest file the run may write: big enough for its tmpfs or its read-back cap, whichever is larger."""
+        return max(self.output_mb, self.tmpfs_mb)
+
 
 @dataclass
 class RunResult:
