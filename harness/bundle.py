@@ -18,6 +18,7 @@ from harness.bundle_registry import BundleInfo, record_bundle
 from harness.errors import HarnessError
 from harness.exercise import Exercise, load_exercise
 from harness.materialize import data_files
+from harness.scoring import PredictionsContract
 from harness.variants import load_secret, variant_seed
 
 LOCK_FILE = "requirements.lock"
@@ -48,15 +49,16 @@ def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
 
 
 def render_submission_script(exercise: Exercise) -> bytes:
-    predictions = exercise.predictions
+    """make_submission.py checks the same predictions contract the grader's scoring validates against."""
+    predictions = PredictionsContract.from_exercise(exercise)
     contract = {
         "notebook": exercise.notebook_name,
-        "predictions_file": predictions["file"],
-        "columns": predictions["columns"],
-        "id_column": exercise.id_column,
-        "prediction_column": predictions.get("prediction_column", predictions["columns"][-1]),
-        "min": predictions.get("min", float("-inf")),
-        "max": predictions.get("max", float("inf")),
+        "predictions_file": predictions.file,
+        "columns": list(predictions.columns),
+        "id_column": predictions.id_column,
+        "prediction_column": predictions.prediction_column,
+        "min": float("-inf") if predictions.min is None else predictions.min,
+        "max": float("inf") if predictions.max is None else predictions.max,
         "train_file": exercise.spec["data"]["train_file"],
         "test_file": exercise.spec["data"]["test_file"],
         "writeup_files": exercise.writeup_hints.get("files", []),
