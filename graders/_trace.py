@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graders._notebook_ast import cell_source
+from harness.scoring import canonical_metric
 
 MAX_TRACE_BYTES = 64 * 1024 * 1024
 MAX_EVENTS = 200_000
@@ -29,8 +30,6 @@ SUPERVISED_TRANSFORMERS = ("SelectKBest", "SelectPercentile", "SelectFpr", "Sele
                            "GenericUnivariateSelect", "RFE", "RFECV", "SelectFromModel", "SequentialFeatureSelector",
                            "TargetEncoder", "WOEEncoder", "CatBoostEncoder", "LeaveOneOutEncoder", "JamesSteinEncoder",
                            "MEstimateEncoder", "GLMMEncoder", "QuantileEncoder")
-METRIC_NAMES = {"roc_auc_score": "roc_auc", "average_precision_score": "average_precision",
-                "brier_score_loss": "brier"}
 
 
 def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
@@ -500,7 +499,10 @@ class ClaimedScore:
 
 
 def heldout_scores(events: list[dict[str, Any]], notebook: Any | None = None) -> list[ClaimedScore]:
-    """Every score the notebook computed itself, in order, with whether it was on held-out rows."""
+    """Every score the notebook computed itself, in order, with whether it was on held-out rows.
+
+    `metric` is a harness.scoring.METRICS key when the name is one we know (roc_auc_score -> roc_auc).
+    """
     scores = []
     for ev in analyse(events, notebook).evaluations:
         if ev.value is None:
@@ -509,6 +511,6 @@ def heldout_scores(events: list[dict[str, Any]], notebook: Any | None = None) ->
         if ev.via == "cv":
             scoring = metric[metric.find("(") + 1:-1].strip("'\"")
             metric = scoring if scoring not in ("None", "") else metric
-        scores.append(ClaimedScore(metric=METRIC_NAMES.get(metric, metric), value=ev.value, cell=ev.cell,
+        scores.append(ClaimedScore(metric=canonical_metric(metric) or metric, value=ev.value, cell=ev.cell,
                                    heldout=ev.heldout, model=ev.model, is_baseline=ev.is_baseline))
     return scores
