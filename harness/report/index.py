@@ -19,8 +19,7 @@ class IndexRow:
     name: str                      # candidate, or the anonymised submission label when blind
     label: str
     outcome: str
-    verdict: str
-    verdict_class: str
+    verdict: str                   # the run's verdict, or the outcome when nothing was graded
     hidden: float | None
     claimed: float | None
     baseline: float | None
@@ -49,7 +48,6 @@ def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> I
         name=label if document["blind"] else (document.get("candidate") or label),
         label=label, outcome=document["outcome"],
         verdict=run["verdict"] if graded else document["outcome"],
-        verdict_class=run["verdict"] if graded else document["outcome"],
         hidden=pick(scores.get("hidden")), claimed=scores.get("claimed_primary"),
         baseline=pick(scores.get("baseline")), reference=pick(scores.get("reference")),
         statuses={f["check"]: f["status"] for f in document["findings"]},
