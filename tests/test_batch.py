@@ -217,3 +217,22 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_container(harness_home, tmp_path):
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert (out / "index.html").is_file()
     assert containers(tmp_path) == []
+
+
+def test_each_input_is_hashed_once(harness_home, tmp_path, fake_sandbox, monkeypatch):
+    import harness.batch
+    import harness.grade
+
+    hashed: list[Path] = []
+    real = harness.grade.input_sha256
+
+    def counting(source: Path) -> str:
+        hashed.append(Path(source))
+        return real(source)
+
+    monkeypatch.setattr(harness.batch, "input_sha256", counting)
+    monkeypatch.setattr(harness.grade, "input_sha256", counting)
+    sources = [notebook(tmp_path / f"in/{name}.ipynb", "x = 1") for name in ("a", "b")]
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", sandbox="local")
+    assert [o.outcome for o in result.outcomes] == ["graded", "graded"]
+    assert sorted(hashed) == sorted(sources)

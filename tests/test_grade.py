@@ -13,6 +13,7 @@ from hostile.grading import submission_from_bundle
 
 from harness.cli import grade
 from harness.errors import SandboxUnavailable
+from harness.grade import grade_submission
 
 REFERENCE = Path(__file__).parents[1] / "exercises" / "churn" / "reference_solution.ipynb"
 CANDIDATE = "Grace Hopper"
@@ -210,3 +211,16 @@ def test_help_documents_exit_codes():
     assert result.exit_code == 0
     for line in ("0  report(s) written", "2  bad input", "3  sandbox unavailable", "4  internal error"):
         assert line in result.output
+
+
+def test_bundle_json_wins_over_a_different_exercise_option(bundle_zip, tmp_path, fake_sandbox, monkeypatch):
+    from harness.exercise import Exercise, load_exercise
+
+    churn = load_exercise("churn")
+    other = Exercise(spec={**churn.spec, "id": "other"}, folder=churn.folder)
+    monkeypatch.setattr("harness.grade.check_options", lambda **kwargs: other)  # as if --exercise other existed
+    outcome = grade_submission(source=submission(bundle_zip, tmp_path / "grace.zip"), out_dir=tmp_path / "out",
+                               exercise_id="other")
+    report = assert_valid_report(outcome.report_dir / "report.json")
+    assert report["exercise"]["id"] == "churn" and report["variant"]["data"] == "variant"
+    assert any("--exercise other was ignored" in w for w in report["warnings"])
