@@ -11,14 +11,13 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, SandboxUnavailable
 from harness.grade import (
     GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, rejected_report,
-    submission_kind, submission_label, write_report,
+    submission_kind, submission_label, utc_now, write_report,
 )
 from harness.report.index import index_row, write_index_html, write_summary_csv
 from harness.report.model import SubmissionInfo
@@ -80,7 +79,7 @@ def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str |
                     error: BaseException | None = None) -> GradeOutcome:
     info = SubmissionInfo(label=job.label, kind=submission_kind(job.source), input_sha256=job.digest,
                           source_name=None if blind else job.source.name)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = utc_now()
     report = (internal_error_report(info=info, started=started, error=error, blind=blind) if error is not None
               else rejected_report(info=info, started=started, message=message or "unknown problem", blind=blind))
     report_dir = out_dir / job.label

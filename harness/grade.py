@@ -66,7 +66,8 @@ def tool_version() -> str:
         return "unknown"
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Report timestamps: UTC, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -147,7 +148,7 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
         return GradeOutcome(source=source, report_dir=report_dir, document=existing, skipped=True)
     info = SubmissionInfo(label=label, kind=submission_kind(source), input_sha256=digest,
                           source_name=None if blind else source.name)
-    started = _now()
+    started = utc_now()
     with tempfile.TemporaryDirectory(prefix="harness-grade-") as tmp:
         try:
             report, notebook, curves = _grade(source=source, tmp=Path(tmp), info=info, started=started,
@@ -215,7 +216,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
     )
     report = Report(
         outcome=Outcome.GRADED, message=run.message, tool_version=tool_version(), started_at=started,
-        finished_at=_now(), submission=info, run=run_info(run), blind=blind,
+        finished_at=utc_now(), submission=info, run=run_info(run), blind=blind,
         candidate=None if blind else candidate_name(submission.bundle, submission.notebook, info),
         exercise=exercise_info(exercise), variant=variant.info, findings=findings, scores=scores,
         debrief=debrief_from(findings), warnings=[*submission.warnings, *variant.warnings],
@@ -364,7 +365,7 @@ def rejected_report(*, info: SubmissionInfo, started: str, message: str, blind: 
                       question="Can you send the submission again as a zip of your project folder with the notebook "
                                "at its top level?")
     return Report(outcome=Outcome.REJECTED, message=message, tool_version=tool_version(), started_at=started,
-                  finished_at=_now(), submission=info, blind=blind,
+                  finished_at=utc_now(), submission=info, blind=blind,
                   run=RunInfo(verdict=Verdict.NOT_RUN.value, message="Nothing was run: the submission was rejected."),
                   findings=[finding], debrief=debrief_from([finding]))
 
@@ -373,7 +374,7 @@ def internal_error_report(*, info: SubmissionInfo, started: str, error: BaseExce
     """Our own failure, said plainly; the traceback goes into the run details for whoever fixes it."""
     message = f"internal error while grading: {type(error).__name__}: {error}"
     return Report(outcome=Outcome.INTERNAL_ERROR, message=message, tool_version=tool_version(),
-                  started_at=started, finished_at=_now(), submission=info, blind=blind,
+                  started_at=started, finished_at=utc_now(), submission=info, blind=blind,
                   run=RunInfo(verdict=Verdict.NOT_RUN.value, message="Grading stopped on an internal error.",
                               traceback="".join(traceback.format_exception(error))),
                   warnings=[message])
