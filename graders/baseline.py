@@ -126,7 +126,7 @@ def _from_static(facts: StaticFacts, basis_note: str) -> Finding:
 
 
 def run(ctx: GradingContext) -> Finding:
-    notebook = ctx.executed_notebook if ctx.executed_notebook is not None else ctx.submitted_notebook
+    notebook = ctx.notebook
     a = analyse(ctx.trace or [], notebook)
     facts = read_static(notebook)
     finding = _from_trace(a, facts, notebook) if a.evaluations else None

@@ -98,7 +98,7 @@ def _failure(ctx: GradingContext) -> tuple[str, list[Evidence]]:
     evidence = [Evidence(source="run", summary=run.message, cell=run.failed_cell,
                          data={"verdict": run.verdict.value, "error_name": run.error_name,
                                "error_value": run.error_value})]
-    nb = ctx.executed_notebook or ctx.submitted_notebook
+    nb = ctx.notebook
     if run.failed_cell is not None and nb is not None and run.failed_cell < len(nb.cells):
         evidence.append(Evidence(source="notebook", cell=run.failed_cell, summary="the cell that failed",
                                  lines=cell_source(nb.cells[run.failed_cell])))

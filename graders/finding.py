@@ -69,3 +69,8 @@ class GradingContext:
     exercise: Any | None = None             # harness.exercise.Exercise
     hidden_labels: Any | None = None        # pandas.DataFrame [id column, target column]
     reference_scores: dict[str, Any] | None = None  # scores of baseline/reference on this variant
+
+    @property
+    def notebook(self) -> Any:
+        """The notebook the checks read: the clean run's when there is one, else the one submitted."""
+        return self.executed_notebook if self.executed_notebook is not None else self.submitted_notebook

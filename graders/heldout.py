@@ -55,10 +55,6 @@ class Issue:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def _notebook(ctx: GradingContext) -> Any:
-    return ctx.executed_notebook if ctx.executed_notebook is not None else ctx.submitted_notebook
-
-
 def _ev_evidence(ev: Evaluation, notebook: Any, summary: str) -> Evidence:
     return Evidence(source="trace", summary=summary, cell=ev.cell, lines=cell_line(notebook, ev.cell, ev.line),
                     data=ev.describe())
@@ -364,7 +360,7 @@ def _why_not_traced(ctx: GradingContext, a: TraceAnalysis) -> str:
 
 
 def run(ctx: GradingContext) -> Finding:
-    notebook = _notebook(ctx)
+    notebook = ctx.notebook
     a = analyse(ctx.trace or [], notebook)
     facts = read_static(notebook)
     leak_columns = ctx.exercise.leak_columns if ctx.exercise is not None else []
