@@ -59,8 +59,8 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "prediction_column": predictions.prediction_column,
         "min": float("-inf") if predictions.min is None else predictions.min,
         "max": float("inf") if predictions.max is None else predictions.max,
-        "train_file": exercise.spec["data"]["train_file"],
-        "test_file": exercise.spec["data"]["test_file"],
+        "train_file": exercise.train_file,
+        "test_file": exercise.test_file,
         "writeup_files": exercise.writeup_hints.get("files", []),
         "starter_text": exercise.writeup_hints.get("starter_text", []),
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
+from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -85,10 +86,27 @@ class Exercise:
     def file(self, name: str) -> Traversable:
         return self.folder.joinpath(name)
 
+    @property
+    def train_file(self) -> str:
+        return self.spec["data"]["train_file"]
+
+    @property
+    def test_file(self) -> str:
+        return self.spec["data"]["test_file"]
+
+    @property
+    def default_seed(self) -> int:
+        """The data of a notebook that did not come from a bundle."""
+        return self.spec["data"]["default_seed"]
+
+    @property
+    def generator_module(self) -> ModuleType:
+        """The data generator's module; it may also offer helpers such as reference_model_scores."""
+        return importlib.import_module(self.spec["data"]["generator"].partition(":")[0])
+
     def generate(self, seed: int) -> Any:
         """Run the exercise's data generator; returns datasets.GeneratedData."""
-        module_name, func_name = self.spec["data"]["generator"].split(":")
-        return getattr(importlib.import_module(module_name), func_name)(seed=seed)
+        return getattr(self.generator_module, self.spec["data"]["generator"].partition(":")[2])(seed=seed)
 
 
 def validate_spec(spec: Any, *, source: str) -> None:

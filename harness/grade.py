@@ -275,7 +275,7 @@ def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -
             bundle_id=bundle["bundle_id"], verified=False, data="variant",
             note=f"The candidate's own data variant, regenerated from bundle {bundle['bundle_id']}."))
     if chosen:
-        return _Variant(exercise=chosen, seed=chosen.spec["data"]["default_seed"], info=VariantInfo(
+        return _Variant(exercise=chosen, seed=chosen.default_seed, info=VariantInfo(
             bundle_id=None, verified=False, data="default",
             note="No bundle.json: run against the exercise's default data; hidden labels are not used."))
     return _Variant(exercise=None, info=VariantInfo(
@@ -295,13 +295,13 @@ def _write_grader_data(*, exercise: Exercise, variant: _Variant, bundle: dict[st
     write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
     if bundle is None:
         return False
-    data_paths = [exercise.spec["data"]["train_file"], exercise.spec["data"]["test_file"]]
+    data_paths = [exercise.train_file, exercise.test_file]
     written = {p: hashlib.sha256((dest_dir / p).read_bytes()).hexdigest() for p in data_paths}
     if all(bundle["files"].get(p) == h for p, h in written.items()):
         variant.info.note += " Its data checksums match bundle.json, so the hidden labels were used."
         return True
     shutil.rmtree(dest_dir / "data")
-    variant.seed = exercise.spec["data"]["default_seed"]
+    variant.seed = exercise.default_seed
     write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
     variant.info.data = "default"
     variant.info.note = (f"bundle.json's data checksums do not match what this grader regenerates for bundle "

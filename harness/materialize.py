@@ -25,8 +25,8 @@ def data_files(*, exercise: Exercise, seed: int) -> dict[str, bytes]:
     if exercise.target_column in data.test.columns:
         raise HarnessError(f"generator for '{exercise.id}' left the target column in the test set")
     return {
-        exercise.spec["data"]["train_file"]: _csv_bytes(data.train),
-        exercise.spec["data"]["test_file"]: _csv_bytes(data.test),
+        exercise.train_file: _csv_bytes(data.train),
+        exercise.test_file: _csv_bytes(data.test),
     }
 
 
@@ -54,9 +54,6 @@ def reference_scores(*, exercise: Exercise, seed: int) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=16)
 def _reference_scores_cached(exercise_id: str, seed: int) -> dict[str, Any] | None:
-    import importlib
-
     exercise = load_exercise(exercise_id)
-    module = importlib.import_module(exercise.spec["data"]["generator"].split(":")[0])
-    scorer = getattr(module, "reference_model_scores", None)
+    scorer = getattr(exercise.generator_module, "reference_model_scores", None)
     return scorer(exercise.generate(seed=seed)) if scorer else None

@@ -12,7 +12,7 @@ from datasets import churn
 from harness.exercise import load_exercise
 from harness.materialize import data_files, hidden_labels, write_data
 
-SEED = load_exercise("churn").spec["data"]["default_seed"]
+SEED = load_exercise("churn").default_seed
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_churn_loads_with_the_agreed_contract():
     assert (exercise.id_column, exercise.target_column) == ("customer_id", "churned")
     assert exercise.predictions["columns"] == ["customer_id", "churn_probability"]
     assert exercise.leak_columns == ["cancellation_reason"]
-    data = exercise.generate(seed=exercise.spec["data"]["default_seed"])
+    data = exercise.generate(seed=exercise.default_seed)
     assert set(exercise.leak_columns) <= set(data.test.columns)
     assert exercise.time_column in data.train.columns
 
