@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from harness.report.model import ClaimedScoreInfo
-from harness.scoring import PredictionsContract, canonical_metric, check_predictions, compute_metrics
+from harness.scoring import (
+    PredictionsContract, align_with_labels, canonical_metric, check_predictions, compute_metrics,
+)
 
 
 @dataclass
@@ -37,13 +39,11 @@ def score_hidden_test(*, predictions: Path | None, labels: pd.DataFrame | None, 
                                 expected_ids=labels[exercise.id_column].tolist())
     if checked.frame is None:
         return HiddenScore(None, f"{contract.file} could not be scored: " + "; ".join(checked.errors))
-    truth = pd.DataFrame({"id": labels[exercise.id_column].astype(str).str.strip(),
-                          "target": labels[exercise.target_column]})
-    joined = truth.merge(checked.frame, on="id", how="inner", validate="one_to_one")
-    y_true, y_score = joined["target"].to_numpy(), joined["prediction"].to_numpy(dtype=float)
+    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_column=exercise.id_column,
+                                        target_column=exercise.target_column)
     scored = compute_metrics(y_true=y_true, y_score=y_score, metrics=exercise.metrics)
     return HiddenScore({k: v for k, v in scored.items() if not math.isnan(v)},
-                       f"Scored on all {len(joined)} hidden test rows.", y_true=y_true, y_score=y_score)
+                       f"Scored on all {len(y_true)} hidden test rows.", y_true=y_true, y_score=y_score)
 
 
 def claimed_scores(claims: list[Any]) -> list[ClaimedScoreInfo]:
