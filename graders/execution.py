@@ -19,6 +19,7 @@ import math
 import re
 from typing import Any
 
+from graders._removed_apis import removed_api
 from graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name, leading_blank_lines,
                                    parse_code_cells, source_line)
 from graders.finding import Evidence, Finding, GradingContext, Status
@@ -95,9 +96,13 @@ def _failure(ctx: GradingContext) -> tuple[str, list[Evidence]]:
         Verdict.CELL_ERROR: f"The notebook stopped with an error{where}"
                             + (f": {run.error_name}: {run.error_value}" if run.error_name else "") + ".",
     }[run.verdict]
+    removal = removed_api(run.error_name, run.error_value) if run.verdict is Verdict.CELL_ERROR else None
+    if removal is not None:
+        explanation += " " + removal.sentence()
     evidence = [Evidence(source="run", summary=run.message, cell=run.failed_cell,
                          data={"verdict": run.verdict.value, "error_name": run.error_name,
-                               "error_value": run.error_value})]
+                               "error_value": run.error_value,
+                               "removed_api": removal.__dict__ if removal is not None else None})]
     nb = ctx.notebook
     if run.failed_cell is not None and nb is not None and run.failed_cell < len(nb.cells):
         evidence.append(Evidence(source="notebook", cell=run.failed_cell, summary="the cell that failed",
