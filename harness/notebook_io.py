@@ -59,6 +59,14 @@ def _parse_json(text: str, *, name: str) -> dict:
         raise SubmissionRejected(f"{name} is nested too deeply to be a notebook.") from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise SubmissionRejected(f"{name} is JSON but not a Jupyter notebook (no 'nbformat' field).")
+    try:
+        # JSON escapes can spell a lone surrogate (\\ud800), which no UTF-8 file can hold
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SubmissionRejected(f"{name} contains text that is not valid Unicode (a lone surrogate, "
+                                 f"{exc.object[exc.start:exc.end]!a}).") from None
+    except RecursionError:
+        raise SubmissionRejected(f"{name} is nested too deeply to be a notebook.") from None
     return raw
 
 

@@ -19,6 +19,8 @@ def grader(tmp_path) -> IsolatedGrader:
     (lambda nb: archives.truncated(archives.zip_bytes([archives.Entry("notebook.ipynb", nb)])), "damaged"),
     (lambda nb: archives.invalid_utf8_names(nb), "re-create the zip"),
     (lambda nb: archives.zip_bytes([archives.Entry("README.md", b"no notebook here")]), "no notebook"),
+    (lambda nb: archives.zip_bytes([archives.Entry("notebook.ipynb", notebooks.lone_surrogate())]),
+     "not valid Unicode"),
 ])
 def test_unusable_archive_gets_a_rejection_report_without_running_anything(grader, tmp_path, build, words):
     source = archives.write(tmp_path / "submission.zip", build(notebooks.simple()))

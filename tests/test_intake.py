@@ -271,6 +271,11 @@ def test_non_utf8_notebook_is_rejected(work):
         unpack(work, b'{"nbformat": 4, "x": "\xff"}', name="notebook.ipynb")
 
 
+def test_lone_surrogate_in_the_notebook_json_is_rejected_plainly(work):
+    with pytest.raises(SubmissionRejected, match=r"not valid Unicode \(a lone surrogate, '\\ud800'\)"):
+        unpack(work, notebooks.lone_surrogate(), name="notebook.ipynb")
+
+
 def test_json_that_is_not_a_notebook_is_rejected(work):
     with pytest.raises(SubmissionRejected, match="not a Jupyter notebook"):
         unpack(work, b"[1, 2, 3]", name="notebook.ipynb")

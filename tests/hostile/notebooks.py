@@ -49,3 +49,8 @@ def huge_output(chars: int) -> bytes:
         {"output_type": "display_data", "metadata": {},
          "data": {"image/png": "A" * chars, "text/html": "<b>" + "y" * chars + "</b>"}},
     ]})
+
+
+def lone_surrogate() -> bytes:
+    """Valid JSON whose escapes spell half a UTF-16 pair: json.loads accepts it, no UTF-8 writer can."""
+    return notebook_bytes(["print('PLACEHOLDER')"]).replace(b"PLACEHOLDER", b"\\ud800")
