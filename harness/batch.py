@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.atomic_files import remove_abandoned_temp_files
 from harness.errors import HarnessError, SandboxUnavailable
 from harness.grade import (
     GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, rejected_report,
@@ -21,6 +22,7 @@ from harness.grade import (
 )
 from harness.report.index import index_row, write_index_html, write_summary_csv
 from harness.report.model import SubmissionInfo
+from harness.variants import refuse_if_secret_lost
 
 
 @dataclass
@@ -119,9 +121,11 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
         raise HarnessError("no submissions given")
     limits_overrides = {k: v for k, v in (limits_overrides or {}).items() if v is not None}
     check_options(exercise_id=exercise_id, sandbox=sandbox, limits_overrides=limits_overrides)
+    refuse_if_secret_lost()
     planned = plan_jobs(sources, blind=blind)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_temp_files(out_dir)
     options = dict(exercise_id=exercise_id, sandbox=sandbox, blind=blind, limits_overrides=limits_overrides,
                    force=force)
     if on_start:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import jinja2
 
+from harness.atomic_files import write_bytes_atomic
 from harness.bundle_registry import BundleInfo, record_bundle
 from harness.errors import HarnessError
 from harness.exercise import Exercise, load_exercise
 from harness.materialize import data_files
 from harness.scoring import PredictionsContract
-from harness.variants import load_secret, variant_seed
+from harness.variants import load_secret, secret_fingerprint, variant_seed
 
 LOCK_FILE = "requirements.lock"
 INSTRUCTIONS = "README.md"
@@ -92,17 +94,16 @@ def _slug(text: str) -> str:
 
 
 def _write_zip(path: Path, *, folder: str, files: dict[str, bytes], when: datetime) -> None:
-    partial = path.with_name(path.name + ".partial")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for relative, content in files.items():
+            entry = zipfile.ZipInfo(f"{folder}/{relative}", date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = (0o755 if relative.endswith(".py") else 0o644) << 16
+            archive.writestr(entry, content)
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for relative, content in files.items():
-                entry = zipfile.ZipInfo(f"{folder}/{relative}", date_time=when.timetuple()[:6])
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.external_attr = (0o755 if relative.endswith(".py") else 0o644) << 16
-                archive.writestr(entry, content)
-        os.replace(partial, path)
+        write_bytes_atomic(path, buffer.getvalue())
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise HarnessError(f"cannot write {path}: {exc.strerror}") from None
 
 
@@ -143,6 +144,7 @@ def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleI
     _write_zip(zip_path, folder=f"{exercise.id}-take-home", files=files, when=now)
 
     info = BundleInfo(bundle_id=bundle_id, exercise_id=exercise.id, exercise_version=exercise.version,
-                      candidate=candidate, created_at=now.isoformat(), path=str(zip_path.resolve()))
+                      candidate=candidate, created_at=now.isoformat(), path=str(zip_path.resolve()),
+                      secret_fingerprint=secret_fingerprint(secret))
     record_bundle(info)
     return info

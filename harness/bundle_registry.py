@@ -1,6 +1,8 @@
 """The list of bundles issued: one JSON object per line in <data dir>/bundles.jsonl.
 
-It holds no secret and no seed; grading finds a bundle's variant from bundle.json plus the secret.
+It holds no secret and no seed; grading finds a bundle's variant from bundle.json plus the secret. Each
+entry records the fingerprint of the secret that issued it (harness.variants.secret_fingerprint), so a
+grader with another secret can say so. The file is rewritten whole under a lock and renamed into place.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.atomic_files import write_bytes_atomic
 from harness.errors import HarnessError
 from harness.user_dirs import data_dir
 
@@ -23,6 +26,7 @@ class BundleInfo:
     candidate: str
     created_at: str          # ISO 8601, UTC
     path: str                # where the zip was written
+    secret_fingerprint: str | None = None   # of the issuing secret; None in entries from before it was kept
 
 
 def registry_path() -> Path:
@@ -33,10 +37,13 @@ def record_bundle(info: BundleInfo) -> None:
     path = registry_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            # two `harness bundle` runs at once must not interleave their lines
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.write(json.dumps(asdict(info), sort_keys=True) + "\n")
+        with path.with_name(path.name + ".lock").open("a") as lock:
+            # two `harness bundle` runs at once must not lose each other's line
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            existing = path.read_bytes() if path.exists() else b""
+            if existing and not existing.endswith(b"\n"):
+                existing += b"\n"
+            write_bytes_atomic(path, existing + (json.dumps(asdict(info), sort_keys=True) + "\n").encode())
     except OSError as exc:
         raise HarnessError(f"cannot record the bundle in {path}: {exc.strerror}") from None
 

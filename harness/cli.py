@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -52,9 +53,15 @@ def exercises_cmd() -> None:
 def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
     """Write a zip for one candidate: instructions, their own data variant, starter notebook."""
     from harness.bundle import create_bundle
+    from harness.variants import current_secret, secret_path
 
+    first_secret = current_secret() is None
     info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir)
     click.echo(f"bundle {info.bundle_id} for {info.candidate}: {info.path}")
+    if first_secret:
+        click.secho(f"created a new grading secret in {secret_path()}. Back it up now (harness secret export > "
+                    "FILE, kept somewhere safe): without it, no bundle can be scored against its hidden labels.",
+                    fg="yellow", err=True)
 
 
 @harness.command("bundles")
@@ -68,6 +75,52 @@ def bundles_cmd() -> None:
         click.echo(f"no bundles issued yet ({registry_path()})")
     for b in bundles:
         click.echo(f"{b.created_at}  {b.bundle_id}  {b.exercise_id} v{b.exercise_version}  {b.candidate}  {b.path}")
+
+
+@harness.group("secret")
+def secret_group() -> None:
+    """Back up and restore the grading secret that every bundle's hidden labels depend on."""
+
+
+@secret_group.command("show-path")
+@friendly_errors
+def secret_show_path_cmd() -> None:
+    """Print where the grading secret file is (HARNESS_SECRET, when set, takes its place)."""
+    from harness.variants import SECRET_ENV, current_secret, secret_fingerprint, secret_path
+
+    click.echo(secret_path())
+    secret = current_secret()
+    where = f"from {SECRET_ENV}" if SECRET_ENV in os.environ else "from the file"
+    click.echo(f"in use: {where}, fingerprint {secret_fingerprint(secret)}" if secret else
+               "no grading secret yet (the first `harness bundle` creates it)", err=True)
+
+
+@secret_group.command("export")
+@friendly_errors
+def secret_export_cmd() -> None:
+    """Print the grading secret on stdout, for a backup: harness secret export > FILE."""
+    from harness.variants import current_secret, secret_path
+
+    secret = current_secret()
+    if secret is None:
+        raise HarnessError(f"there is no grading secret to export ({secret_path()} does not exist)")
+    click.echo(secret.decode("utf-8"))
+
+
+@secret_group.command("import")
+@click.argument("source", type=click.File("rb"))
+@click.option("--force", is_flag=True, help="Replace a different secret that is already there.")
+@friendly_errors
+def secret_import_cmd(source, force: bool) -> None:
+    """Restore the grading secret from a backup FILE (- for stdin)."""
+    from harness.variants import import_secret, secret_path
+
+    matching, recorded = import_secret(source.read(), force=force)
+    click.echo(f"grading secret restored to {secret_path()}; it issued {matching} of the {recorded} bundle(s) "
+               "whose issuing secret the registry records")
+    if recorded and not matching:
+        click.secho("warning: none of those bundles were issued under this secret; is it the right backup?",
+                    fg="yellow", err=True)
 
 
 @harness.group("sandbox")

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 
 from graders import Evidence, Finding, GradingContext, Status, run_checks
+from harness.atomic_files import remove_abandoned_temp_files, write_text_atomic
 from harness.errors import HarnessError, SubmissionRejected
 from harness.exercise import Exercise, load_exercise
 from harness.report.html_report import HiddenCurves, render_report_html
@@ -55,6 +56,7 @@ class _Variant:
     exercise: Exercise | None
     info: VariantInfo
     seed: int | None = None
+    secret: bytes | None = None       # the grading secret, for a bundle; None when this grader has none
     labels_allowed: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -255,7 +257,7 @@ def _read_executed(run: RunResult) -> Any | None:
 
 def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -> _Variant:
     """Which exercise and data: bundle.json wins; --exercise alone means the default data, no hidden labels."""
-    from harness.variants import load_secret, variant_seed
+    from harness.variants import grading_secret, variant_seed
 
     if bundle is not None:
         warnings = []
@@ -270,8 +272,10 @@ def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -
         if bundle["exercise_version"] != exercise.version:
             warnings.append(f"The bundle was made from version {bundle['exercise_version']} of the exercise; "
                             f"it is graded with version {exercise.version}.")
-        seed = variant_seed(exercise_id=exercise.id, bundle_id=bundle["bundle_id"], secret=load_secret())
-        return _Variant(exercise=exercise, seed=seed, warnings=warnings, info=VariantInfo(
+        secret = grading_secret()
+        seed = (variant_seed(exercise_id=exercise.id, bundle_id=bundle["bundle_id"], secret=secret)
+                if secret is not None else None)
+        return _Variant(exercise=exercise, seed=seed, secret=secret, warnings=warnings, info=VariantInfo(
             bundle_id=bundle["bundle_id"], verified=False, data="variant",
             note=f"The candidate's own data variant, regenerated from bundle {bundle['bundle_id']}."))
     if chosen:
@@ -287,27 +291,32 @@ def _write_grader_data(*, exercise: Exercise, variant: _Variant, bundle: dict[st
                        dest_dir: Path) -> bool:
     """Write the grader's copy of data/; True when it matches bundle.json's checksums (a verified bundle).
 
-    A mismatch means another grading secret or an edited bundle.json: the run then gets the default
+    Otherwise (another grading secret, an edited bundle.json, no secret at all) the run gets the default
     data and the hidden labels stay unused, because they would belong to different rows.
     """
     from harness.materialize import write_data
+    from harness.variants import SECRET_ENV, secret_path, unverified_reason
 
-    write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
     if bundle is None:
+        write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
         return False
-    data_paths = [exercise.train_file, exercise.test_file]
-    written = {p: hashlib.sha256((dest_dir / p).read_bytes()).hexdigest() for p in data_paths}
-    if all(bundle["files"].get(p) == h for p, h in written.items()):
-        variant.info.note += " Its data checksums match bundle.json, so the hidden labels were used."
-        return True
-    shutil.rmtree(dest_dir / "data")
+    if variant.secret is None:
+        reason = (f"this grader has no grading secret ({SECRET_ENV} is not set, {secret_path()} does not exist), so "
+                  f"it cannot regenerate bundle {bundle['bundle_id']}'s data")
+    else:
+        write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
+        data_paths = [exercise.train_file, exercise.test_file]
+        written = {p: hashlib.sha256((dest_dir / p).read_bytes()).hexdigest() for p in data_paths}
+        if all(bundle["files"].get(p) == h for p, h in written.items()):
+            variant.info.note += " Its data checksums match bundle.json, so the hidden labels were used."
+            return True
+        shutil.rmtree(dest_dir / "data")
+        reason = unverified_reason(bundle_id=bundle["bundle_id"], secret=variant.secret)
     variant.seed = exercise.default_seed
     write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
     variant.info.data = "default"
-    variant.info.note = (f"bundle.json's data checksums do not match what this grader regenerates for bundle "
-                         f"{bundle['bundle_id']} (a different grading secret, or an edited bundle.json): run "
-                         "against the default data, hidden labels not used.")
-    variant.warnings.append("Could not verify the bundle: " + variant.info.note)
+    variant.info.note = f"Could not verify the bundle: {reason}; run against the default data, hidden labels not used."
+    variant.warnings.append(variant.info.note)
     return False
 
 
@@ -382,8 +391,13 @@ def internal_error_report(*, info: SubmissionInfo, started: str, error: BaseExce
 
 def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
                  curves: HiddenCurves | None) -> dict[str, Any]:
-    """executed.ipynb and report.html first, report.json last: its presence means the folder is complete."""
+    """executed.ipynb and report.html first, report.json last: its presence means the folder is complete.
+
+    Each file is replaced atomically, and the old report.json goes first, so a grader killed half-way leaves
+    a folder that the next run grades again, never a half-written file.
+    """
     report_dir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_temp_files(report_dir)
     for name in REPORT_FILES:
         (report_dir / name).unlink(missing_ok=True)
     if notebook is not None and report.run.verdict != Verdict.NOT_RUN.value:
@@ -391,6 +405,6 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
         if report.blind:
             for key in ("authors", "author"):
                 saved.metadata.pop(key, None)
-        nbformat.write(saved, str(report_dir / "executed.ipynb"))
-    (report_dir / "report.html").write_text(render_report_html(report, notebook=notebook, curves=curves))
+        write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
+    write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
     return write_json_report(report, report_dir / "report.json")

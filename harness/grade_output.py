@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.batch import BatchResult, grade_batch
 from harness.grade import GradeOutcome
+from harness.report.index import bundle_verified
 
 
 def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:
@@ -45,6 +46,7 @@ def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:
         "primary_metric": metric,
         "hidden_score": (doc["scores"]["hidden"] or {}).get(metric) if metric else None,
         "claimed_score": doc["scores"]["claimed_primary"],
+        "bundle_verified": bundle_verified(doc),
         "checks": {f["check"]: f["status"] for f in doc["findings"]},
         "message": doc["message"],
     }
@@ -55,7 +57,8 @@ def outcome_line(outcome: GradeOutcome) -> str:
     what = s["verdict"] if s["outcome"] == "graded" else s["outcome"]
     score = f", hidden {s['primary_metric']} {s['hidden_score']:.3f}" if s["hidden_score"] is not None else ""
     skipped = " (already graded, skipped; --force to redo)" if s["skipped"] else ""
-    return f"{outcome.report_dir.name}: {what}{score}{skipped} -> {s['report_html']}"
+    unverified = " [bundle NOT verified: hidden labels not used, see the report]" if s["bundle_verified"] is False else ""
+    return f"{outcome.report_dir.name}: {what}{score}{unverified}{skipped} -> {s['report_html']}"
 
 
 def print_batch(result: BatchResult, *, as_json: bool) -> None:

@@ -78,17 +78,14 @@ def harness_home(tmp_path, monkeypatch):
     return tmp_path / "harness_home"
 
 
-@pytest.fixture
-def fake_sandbox(monkeypatch):
-    """Stand-in for the sandbox in fast grade tests: "runs" a notebook by adding one output per code cell,
-    writes predictions for data/test.csv (random, seeded) when data was mounted, and records each call."""
+def fake_sandbox_run(calls: list):
+    """Stand-in for harness.grade._sandbox_run: "runs" a notebook by adding one output per code cell, writes
+    predictions for data/test.csv (random, seeded) when data was mounted, and records each call in `calls`."""
     import nbformat
     import numpy as np
     import pandas as pd
 
     from harness.sandbox.result import RunResult, Verdict
-
-    calls = []
 
     def run(*, notebook, workdir, data_dir, limits, backend, on_progress=None, predictions_name="predictions.csv"):
         calls.append({"notebook": notebook, "workdir": workdir, "data_dir": data_dir, "limits": limits,
@@ -115,5 +112,12 @@ def fake_sandbox(monkeypatch):
                          cell_seconds=[0.1 if c.cell_type == "code" else None for c in nb.cells],
                          executed_notebook=executed, predictions=predictions, peak_memory_mb=100.0)
 
-    monkeypatch.setattr("harness.grade._sandbox_run", run)
+    return run
+
+
+@pytest.fixture
+def fake_sandbox(monkeypatch):
+    """The stand-in sandbox for fast grade tests (fake_sandbox_run); the list of its calls."""
+    calls = []
+    monkeypatch.setattr("harness.grade._sandbox_run", fake_sandbox_run(calls))
     return calls

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.finding import Status
+from harness.atomic_files import write_text_atomic
 from harness.report.html_report import stylesheet, template_environment
 
 
@@ -26,6 +28,7 @@ class IndexRow:
     reference: float | None
     statuses: dict[str, str]       # check id -> status value
     href: str
+    bundle_verified: bool | None = None   # None: no bundle.json; False: its hidden labels could not be used
 
 
 def sort_script() -> str:
@@ -52,7 +55,13 @@ def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> I
         baseline=pick(scores.get("baseline")), reference=pick(scores.get("reference")),
         statuses={f["check"]: f["status"] for f in document["findings"]},
         href=(report_dir / "report.html").relative_to(out_dir).as_posix(),
+        bundle_verified=bundle_verified(document),
     )
+
+
+def bundle_verified(document: dict[str, Any]) -> bool | None:
+    variant = document.get("variant") or {}
+    return bool(variant["verified"]) if variant.get("bundle_id") else None
 
 
 def _check_columns(rows: list[IndexRow]) -> list[str]:
@@ -70,7 +79,7 @@ def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     path = out_dir / "index.html"
-    path.write_text(html)
+    write_text_atomic(path, html)
     return path
 
 
@@ -84,12 +93,14 @@ def _cell(value: Any) -> Any:
 def write_summary_csv(rows: list[IndexRow], *, out_dir: Path, blind: bool) -> Path:
     checks = _check_columns(rows)
     path = out_dir / "summary.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission" if blind else "candidate", "label", "outcome", "verdict", "hidden_score",
-                         "claimed_score", "baseline_score", "reference_score", *checks, "report"])
-        for row in rows:
-            writer.writerow([_cell(v) for v in (row.name, row.label, row.outcome, row.verdict, row.hidden,
-                                                row.claimed, row.baseline, row.reference,
-                                                *(row.statuses.get(c) for c in checks), row.href)])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["submission" if blind else "candidate", "label", "outcome", "verdict", "hidden_score",
+                     "claimed_score", "baseline_score", "reference_score", "bundle", *checks, "report"])
+    for row in rows:
+        writer.writerow([_cell(v) for v in (row.name, row.label, row.outcome, row.verdict, row.hidden,
+                                            row.claimed, row.baseline, row.reference,
+                                            {True: "verified", False: "NOT verified"}.get(row.bundle_verified),
+                                            *(row.statuses.get(c) for c in checks), row.href)])
+    write_text_atomic(path, buffer.getvalue())
     return path

@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 
+from harness.atomic_files import write_text_atomic
 from harness.report.model import Report
 
 
@@ -49,5 +50,5 @@ def write_json_report(report: Report, path: Path) -> dict[str, Any]:
     errors = validation_errors(document)
     if errors:
         raise ValueError("report.json does not match its schema: " + "; ".join(errors[:5]))
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     return document
