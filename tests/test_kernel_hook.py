@@ -187,3 +187,99 @@ print(len(train), len(test))
     assert whole["day"] == {"min": "2022-01-01T00:00:00", "p05": "2022-01-10T00:00:00", "p95": "2022-07-09T00:00:00",
                             "max": "2022-07-19T00:00:00", "n": 200, "sorted": True}
     assert whole["stamp"]["min"] == "2021-12-31T23:00:00"  # aware datetimes are compared in UTC
+
+
+IMBLEARN_WORKLOAD = """
+import json
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+X, y = make_classification(n_samples=500, n_features=5, weights=[0.85], random_state=0)
+X = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+# right: only the training part is resampled
+X_sm, y_sm = SMOTE(random_state=0).fit_resample(X_tr, y_tr)
+model = LogisticRegression().fit(X_sm, y_sm)
+proba = model.predict_proba(X_te)[:, 1]
+X_under, y_under = RandomUnderSampler(random_state=0).fit_resample(X_tr, y_tr)
+# wrong: every row is resampled before the split, so synthetic rows land in the test part
+X_all, y_all = SMOTE(random_state=1).fit_resample(X, y)
+A_tr, A_te, b_tr, b_te = train_test_split(X_all, y_all, test_size=0.3, random_state=0)
+# right: the sampler inside an imbalanced-learn pipeline, cross-validated
+pipe = make_imb_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())
+cv = cross_val_score(pipe, X, y, cv=3, scoring="roc_auc")
+pipe.fit(X_tr, y_tr)
+print(json.dumps({"n_sm": len(X_sm), "n_under": len(X_under), "proba": np.round(proba, 10).tolist(),
+                  "cv": cv.tolist(), "pipe": np.round(pipe.predict_proba(X_te)[:, 1], 10).tolist()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def imblearn_traced(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("imblearn") / "trace.jsonl"
+    with_hook = _run(_with_hook(IMBLEARN_WORKLOAD), trace=trace)
+    without = _run(IMBLEARN_WORKLOAD, trace=None)
+    assert with_hook.returncode == 0, with_hook.stderr
+    assert without.returncode == 0, without.stderr
+    events = load_trace(trace)
+    assert not [e for e in events if e["ev"] == "hook_error"]
+    return {"with": with_hook, "without": without, "events": events,
+            "top": [e for e in events if e.get("depth") == 0]}
+
+
+def test_samplers_do_not_change_results(imblearn_traced):
+    assert json.loads(imblearn_traced["with"].stdout) == json.loads(imblearn_traced["without"].stdout)
+    assert imblearn_traced["with"].stderr == imblearn_traced["without"].stderr
+
+
+def test_sampler_on_the_training_part_records_its_rows_and_feeds_the_next_fit(imblearn_traced):
+    top = imblearn_traced["top"]
+    split = next(e for e in top if e["ev"] == "split")
+    smote = next(e for e in top if e.get("method") == "fit_resample" and e["cls"] == "SMOTE")
+    assert smote["kind"] == "sampler" and smote["has_y"] is True
+    train_rows = split["outputs"][0]["rows"]
+    assert smote["rows"]["n"] == train_rows["n"] == 350 and smote["rows"]["h"] == train_rows["h"]
+    made_up = smote["out_n"] - smote["rows"]["n"]
+    assert made_up > 0 and smote["out_rows"]["n"] == smote["out_n"] and smote["out_rows"]["synthetic"] == made_up
+    assert smote["out_rows"]["via"] == [smote["est"]] and "via" not in smote["rows"]
+    fit = next(e for e in top if e.get("method") == "fit" and e["cls"] == "LogisticRegression")
+    assert fit["id"] > smote["id"] and fit["rows"]["synthetic"] == made_up and smote["est"] in fit["rows"]["via"]
+    assert fit["y"]["link"] == {"resample": smote["id"], "part": 1}
+    predict = next(e for e in top if e.get("method") == "predict_proba" and e["est"] == fit["est"])
+    assert "synthetic" not in predict["rows"] and "via" not in predict["rows"]
+
+
+def test_undersampler_output_is_a_subset_of_its_input(imblearn_traced):
+    top = imblearn_traced["top"]
+    under = next(e for e in top if e.get("cls") == "RandomUnderSampler")
+    assert under["kind"] == "sampler" and under["out_n"] < under["rows"]["n"]
+    assert "synthetic" not in under["out_rows"] and "via" not in under["out_rows"]  # copies, nothing made up
+    mod = max(under["rows"]["mod"], under["out_rows"]["mod"])
+    assert {h for h in under["out_rows"]["h"] if h % mod == 0} <= set(under["rows"]["h"])
+
+
+def test_sampler_before_the_split_puts_synthetic_rows_in_the_test_part(imblearn_traced):
+    top = imblearn_traced["top"]
+    leaky = [e for e in top if e.get("cls") == "SMOTE" and e.get("method") == "fit_resample"][1]
+    assert leaky["rows"]["n"] == 500 and "via" not in leaky["rows"]  # earlier samplers made none of these rows
+    split = next(e for e in top if e["ev"] == "split" and e["id"] > leaky["id"])
+    test_part = split["outputs"][1]["rows"]
+    assert test_part["synthetic"] > 0 and leaky["est"] in test_part["via"]
+
+
+def test_imblearn_pipeline_names_its_samplers(imblearn_traced):
+    top, events = imblearn_traced["top"], imblearn_traced["events"]
+    cv = next(e for e in top if e["ev"] == "cv")
+    assert cv["samplers"] == ["SMOTE"] and cv["final_cls"] == "LogisticRegression"
+    pipe_fit = next(e for e in top if e.get("method") == "fit" and e["cls"] == "Pipeline")
+    assert pipe_fit["kind"] == "pipeline" and pipe_fit["samplers"] == ["SMOTE"] and pipe_fit["rows"]["n"] == 350
+    inside = [e for e in events if e.get("parent") == pipe_fit["id"]]
+    assert "fit_resample" in {e["method"] for e in inside}
+    assert next(e for e in top if e.get("method") == "predict_proba" and e["cls"] == "Pipeline")

@@ -1,4 +1,5 @@
-"""Kernel-side tracer: records what scikit-learn actually did while a candidate's notebook ran.
+"""Kernel-side tracer: records what scikit-learn (and imbalanced-learn's samplers) actually did while a
+candidate's notebook ran.
 
 Runs INSIDE the candidate's kernel, before the first cell. Standard library only at import time;
 numpy/pandas are used only once scikit-learn (which needs them) is in use.
@@ -33,9 +34,9 @@ TRACE_ENV = "HARNESS_TRACE_PATH"
 MAX_BYTES_ENV = "HARNESS_TRACE_MAX_BYTES"
 FORMAT_VERSION = 1
 
-_TARGET_PACKAGES = ("sklearn", "lightgbm", "xgboost", "catboost")
-_ESTIMATOR_METHODS = ("fit", "fit_transform", "fit_predict", "transform", "predict", "predict_proba",
-                      "predict_log_proba", "decision_function", "score")
+_TARGET_PACKAGES = ("sklearn", "imblearn", "lightgbm", "xgboost", "catboost")
+_ESTIMATOR_METHODS = ("fit", "fit_transform", "fit_predict", "fit_resample", "transform", "predict",
+                      "predict_proba", "predict_log_proba", "decision_function", "score")
 _PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "fit_predict")
 _FUNCTIONS = {
     "sklearn.model_selection._split": ("train_test_split",),
@@ -51,7 +52,7 @@ SAMPLE_CAP = 1024          # sampled row hashes kept per event (plus the total c
 HASH_BITS = 48             # stored width of a row hash; sampling uses the low bits
 _HASH_MASK = (1 << HASH_BITS) - 1
 _MAX_HASH_ROWS = 2_000_000  # above this, rows are counted, not hashed
-_LINEAGE_CAP = 1_000_000   # transform output -> root row links kept in memory
+_LINEAGE_CAP = 1_000_000   # transform output -> root row links kept in memory (also caps synthetic rows)
 _CONTENT_CAP = 50_000      # registered prediction / split-output vectors
 _NESTED_EVENT_CAP = 300    # events recorded inside one top-level call (grid searches fit hundreds of models)
 _DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -201,6 +202,8 @@ def _estimator_kind(est) -> str:
         return "search"
     if hasattr(est, "steps") and hasattr(est, "named_steps"):
         return "pipeline"
+    if hasattr(est, "fit_resample"):
+        return "sampler"
     base = _sk_base()
     if base is not None:
         if isinstance(est, base.ClassifierMixin):
@@ -229,6 +232,24 @@ def _final_estimator(est, depth: int = 0):
     if kind == "search" and hasattr(est, "estimator"):
         return _final_estimator(est.estimator, depth + 1)
     return est
+
+
+def _samplers(est, depth: int = 0) -> list[str]:
+    """Class names of the resampling steps (imbalanced-learn samplers) of a pipeline or a search's pipeline."""
+    if depth > 5:
+        return []
+    kind = _estimator_kind(est)
+    if kind == "search" and hasattr(est, "estimator"):
+        return _samplers(est.estimator, depth + 1)
+    if kind != "pipeline":
+        return []
+    found = []
+    for step in (s[1] for s in est.steps):
+        if hasattr(step, "steps"):
+            found += _samplers(step, depth + 1)
+        elif hasattr(step, "fit_resample"):
+            found.append(type(step).__name__)
+    return found
 
 
 def _params(est) -> str:
@@ -373,6 +394,7 @@ class _Tracer:
         self._token_count = 0
         self._lineage: dict[int, int] = {}
         self._via: dict[int, frozenset] = {}        # transform output row -> transformers it went through
+        self._synthetic: set[int] = set()          # rows a sampler made up (not copies of its input rows)
         self._by_id: dict[int, tuple] = {}          # id(obj) -> (weakref, tag)
         self._by_content: dict[str, dict] = {}      # content hash -> tag
         self._patched_classes: set[int] = set()
@@ -497,6 +519,10 @@ class _Tracer:
         via = self.via(hashes)
         if via:
             summary["via"] = via[:50]
+        if self._synthetic:
+            synthetic = sum(1 for r in roots.tolist() if r in self._synthetic)
+            if synthetic:
+                summary["synthetic"] = synthetic
         return summary
 
     def link_rows(self, X, out, token: str) -> None:
@@ -519,6 +545,20 @@ class _Tracer:
                 lineage[o] = r
             elif known != r:
                 lineage[o] = o
+
+    def link_resampled(self, X, out, token: str) -> None:
+        """A sampler's output rows: copies of input rows keep their hashes, so their roots and `via`; rows it
+        made up (SMOTE and the like) are their own roots, remembered as synthetic and marked as coming from it.
+        Copies are not marked: the same row content elsewhere (the full frame, a test part) never went through it."""
+        hin, hout = _row_hashes(X), _row_hashes(out)
+        if hin is None or hout is None or len(self._synthetic) > _LINEAGE_CAP:
+            return
+        copied = set(hin.tolist())
+        through = frozenset([token, *self.via(hin)])
+        for o in hout.tolist():
+            if o not in copied:
+                self._synthetic.add(o)
+                self._via[o] = through
 
     # -- linking vectors (labels, predictions) to the calls that produced them
     def register(self, obj, tag: dict) -> None:
@@ -579,6 +619,9 @@ class _Tracer:
             final = _final_estimator(est)
             event["final_cls"] = type(final).__name__
             event["final_kind"] = _estimator_kind(final)
+            samplers = _samplers(est)
+            if samplers:
+                event["samplers"] = samplers
             event["has_y"] = y is not None
             if y is not None:
                 event["y"] = self.describe_vector(y)
@@ -608,6 +651,11 @@ class _Tracer:
         if name in ("transform", "fit_transform") and event["kind"] not in ("classifier", "regressor"):
             self.link_rows(state["X"], result, event["est"])
             event["out_n"] = _n_rows(result)
+        if name == "fit_resample" and isinstance(result, tuple) and len(result) >= 2:
+            self.link_resampled(state["X"], result[0], event["est"])
+            event["out_rows"] = self.rows(result[0])
+            event["out_n"] = _n_rows(result[0])
+            self.register(result[1], {"resample": call.id, "part": 1})
         if name in _PREDICT_METHODS:
             self.register(result, {"call": call.id, "method": name})
             vec = _vector(result)
@@ -647,8 +695,10 @@ class _Tracer:
         bound = _bind(self._sig(fn), args, kwargs)
         est = bound.get("estimator")
         final = _final_estimator(est) if est is not None else None
+        samplers = _samplers(est) if est is not None else []
         return {"ev": "cv", "func": fn.__name__, "est": self.token(est) if est is not None else None,
                 "cls": type(est).__name__, "final_cls": type(final).__name__,
+                **({"samplers": samplers} if samplers else {}),
                 "kind": _estimator_kind(est) if est is not None else None,
                 "rows": self.rows(bound.get("X")), "columns": _columns(bound.get("X")),
                 "y": self.describe_vector(bound.get("y")),
