@@ -22,6 +22,13 @@ HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|dev|\bte\b|_te\b")
 TRAIN_NAME = re.compile(r"(?i)train|fit|\btr\b|_tr\b")
 BASELINE_WORD = re.compile(r"(?i)\bbaseline|\bdummy|\bnaive\b|majority class|constant prediction")
 CONSTANT_CALLS = {"full", "full_like", "zeros", "ones", "zeros_like", "ones_like", "repeat"}
+BASELINE_NAME = re.compile(r"(?i)\b\w*(baseline|dummy|naive(?!_?bayes)|null_acc|majority|benchmark)\w*\s*=[^=]")
+# Aggregations that turn an element-wise comparison of predictions and labels into a score, written by hand:
+# (pred == y_test).mean(), np.mean(np.abs(y_test - pred)), sum(y_val != pred) / len(y_val), ...
+AGGREGATES = {"mean", "sum", "average", "count_nonzero", "nanmean"}
+LABEL_LIKE = re.compile(r"(?i)(^|[^a-z])y($|[^a-z])|^y|pred|label|target|true|actual|truth|"
+                        + HELD_OUT_NAME.pattern.removeprefix("(?i)"))
+HELD_OUT_LABEL = re.compile(r"(?i)^(y|labels?|targets?)_?(test|val|valid|validation|hold\w*|te|dev)\w*$")
 
 
 @dataclass
@@ -44,8 +51,19 @@ class StaticFacts:
     transformer_fits: list[Site] = field(default_factory=list)    # name: the transformer class when known
     dummies: list[Site] = field(default_factory=list)
     constant_predictions: list[Site] = field(default_factory=list)
-    baseline_mentions: list[Site] = field(default_factory=list)   # code comments, names or markdown
+    baseline_mentions: list[Site] = field(default_factory=list)   # code comments or names
+    baseline_markdown: list[Site] = field(default_factory=list)   # markdown cells that speak of a baseline
     string_literals: dict[str, list[Site]] = field(default_factory=dict)
+
+    @property
+    def baseline_in_code(self) -> list[Site]:
+        """Where the code itself builds or names a baseline (markdown alone does not count)."""
+        return self.dummies + self.constant_predictions + self.baseline_mentions
+    heldout_label_uses: list[Site] = field(default_factory=list)  # y_test, y_val, ... read anywhere
+
+    @property
+    def hand_metrics(self) -> list[Site]:
+        return [m for m in self.metrics if m.name == HAND_METRIC]
 
     def before_first_split(self, site: Site) -> bool:
         first = min(((s.cell, s.line) for s in self.splits), default=None)
@@ -66,6 +84,60 @@ def _arg_name(node: ast.AST) -> str:
         return ast.unparse(node)[:80]
     except (ValueError, TypeError):
         return ""
+
+
+HAND_METRIC = "hand-written metric"
+
+
+def _compared_operands(node: ast.AST) -> tuple[ast.AST, ast.AST] | None:
+    """The two sides of an element-wise ==, != or - inside an aggregation, when neither is a literal."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.ops[0], (ast.Eq, ast.NotEq)):
+            pair = (inner.left, inner.comparators[0])
+        elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Sub):
+            pair = (inner.left, inner.right)
+        else:
+            continue
+        if not any(isinstance(side, ast.Constant) for side in pair):
+            return pair
+    return None
+
+
+def _hand_metric(node: ast.Call) -> list[str] | None:
+    """Arguments (labels first) of a score computed by hand from predictions and labels, else None."""
+    if called_name(node) not in AGGREGATES:
+        return None
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    scope = [*node.args, *([owner] if owner is not None and not isinstance(owner, ast.Name) else [])]
+    pair = next((p for p in map(_compared_operands, scope) if p is not None), None)
+    if pair is None:
+        return None
+    names = [_arg_name(side) for side in pair]
+    if not any(LABEL_LIKE.search(n) for n in names):
+        return None
+    names.sort(key=lambda n: (not HELD_OUT_NAME.search(n), not TRAIN_NAME.search(n)))
+    return names
+
+
+def _sized_like_rows(node: ast.AST) -> bool:
+    """`len(y_test)`, `X_val.shape[0]`, `y_test` itself: a size that makes an array one value per row."""
+    text = _arg_name(node)
+    return "len(" in text or ".shape[0]" in text or bool(LABEL_LIKE.search(text))
+
+
+def _constant_prediction(node: ast.Call, name: str) -> bool:
+    """np.full(len(y_test), rate), np.zeros_like(y_val), np.repeat(rate, len(y)): one value for every row
+    (np.zeros(n_features) for weights is not one)."""
+    if name not in CONSTANT_CALLS or dotted_name(node.func).split(".")[0] not in ("np", "numpy") or not node.args:
+        return False
+    sized = node.args[1] if name == "repeat" and len(node.args) > 1 else node.args[0]
+    return _sized_like_rows(sized)
+
+
+def _constant_list(node: ast.BinOp) -> bool:
+    """[y_train.mode()[0]] * len(y_test): a hand-made constant prediction."""
+    return isinstance(node.op, ast.Mult) and isinstance(node.left, ast.List) and len(node.left.elts) == 1 \
+        and _sized_like_rows(node.right)
 
 
 def _literal_keywords(node: ast.Call) -> dict[str, Any]:
@@ -96,9 +168,13 @@ def read_static(notebook: Any) -> StaticFacts:
     for cell in cells:
         classes.update(_constructed_classes(cell))
         for node in ast.walk(cell.tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and HELD_OUT_LABEL.match(node.id):
+                facts.heldout_label_uses.append(Site(cell.index, node.lineno, source_line(cell, node), node.id))
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 100:
                 facts.string_literals.setdefault(node.value, []).append(
                     Site(cell.index, getattr(node, "lineno", 0), source_line(cell, node)))
+            if isinstance(node, ast.BinOp) and _constant_list(node):
+                facts.constant_predictions.append(Site(cell.index, node.lineno, source_line(cell, node), "list"))
             if not isinstance(node, ast.Call):
                 continue
             name = called_name(node)
@@ -109,12 +185,14 @@ def read_static(notebook: Any) -> StaticFacts:
                 facts.splits.append(site)
             if METRIC_NAME.match(name) and not dotted_name(node.func).startswith("."):
                 facts.metrics.append(site)
+            elif (compared := _hand_metric(node)) is not None:
+                facts.metrics.append(Site(cell.index, node.lineno, site.code, HAND_METRIC, compared))
             elif name == "score" and len(node.args) >= 2:
                 site.args = [_arg_name(node.args[1]), _arg_name(node.args[0])]
                 facts.metrics.append(site)
             if name.startswith("Dummy"):
                 facts.dummies.append(site)
-            if name in CONSTANT_CALLS and dotted_name(node.func).split(".")[0] in ("np", "numpy"):
+            if _constant_prediction(node, name):
                 facts.constant_predictions.append(site)
             if name in ("fit", "fit_transform") and isinstance(node.func, ast.Attribute):
                 owner = node.func.value
@@ -124,11 +202,11 @@ def read_static(notebook: Any) -> StaticFacts:
                     facts.transformer_fits.append(site)
         for lineno, text in enumerate(cell.source.splitlines(), start=1):
             comment = text.split("#", 1)[1] if "#" in text else ""
-            if BASELINE_WORD.search(comment) or re.search(r"(?i)\bbaseline\w*\s*=", text):
+            if BASELINE_WORD.search(comment) or BASELINE_NAME.search(text):
                 facts.baseline_mentions.append(Site(cell.index, lineno, text.strip()))
     for index, cell in enumerate(getattr(notebook, "cells", [])):
         if cell.cell_type == "markdown" and BASELINE_WORD.search(cell_source(cell)):
-            facts.baseline_mentions.append(Site(index, 1, cell_source(cell).strip().splitlines()[0][:200]))
+            facts.baseline_markdown.append(Site(index, 1, cell_source(cell).strip().splitlines()[0][:200]))
     return facts
 
 

@@ -208,6 +208,13 @@ class Evaluation:
     split: Split | None = None     # the train_test_split the labels came from
     cv_cls: str | None = None      # cross-validation splitter class (None: sklearn's default K-fold)
     cv_shuffle: bool | None = None
+    labels: str | None = None      # content hash of the labels it was scored against (y_true / score's y)
+
+    def same_rows_as(self, other: Evaluation) -> bool:
+        """Scored on the same rows: the same label vector, or row samples that match."""
+        if self.labels is not None and self.labels == other.labels:
+            return True
+        return self.rows is not None and other.rows is not None and self.rows.same_as(other.rows)
 
     def describe(self) -> dict[str, Any]:
         return {"metric": self.metric, "value": self.value, "model": self.model, "cell": self.cell,
@@ -404,7 +411,8 @@ def _finish(result: TraceAnalysis, ev: Evaluation) -> Evaluation:
 
 def _score_evaluation(result: TraceAnalysis, e: dict[str, Any]) -> Evaluation:
     ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=f"{_str(e.get('cls'))}.score",
-                    value=_value(e.get("value")), via="score", est=_str(e.get("est")), rows=RowSet.of(e.get("rows")))
+                    value=_value(e.get("value")), via="score", est=_str(e.get("est")), rows=RowSet.of(e.get("rows")),
+                    labels=_labels_hash(e.get("y")))
     return _finish(result, ev)
 
 
@@ -427,6 +435,11 @@ def _cv_splitter(e: dict[str, Any]) -> dict[str, Any]:
             "cv_shuffle": e.get("cv_shuffle") if isinstance(e.get("cv_shuffle"), bool) else None}
 
 
+def _labels_hash(info: Any) -> str | None:
+    value = info.get("hash") if isinstance(info, dict) else None
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
 def _link(info: Any) -> dict[str, Any]:
     return info.get("link") if isinstance(info, dict) and isinstance(info.get("link"), dict) else {}
 
@@ -444,7 +457,7 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
     pred_info = e.get("y_pred") if isinstance(e.get("y_pred"), dict) else {}
     true_link = _link(e.get("y_true"))
     ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=name,
-                    value=_value(e.get("value")), via="unlinked")
+                    value=_value(e.get("value")), via="unlinked", labels=_labels_hash(e.get("y_true")))
     split = next((s for s in result.splits if s.id == _int(true_link.get("split"))), None)
     if split is not None and _int(true_link.get("part")) is not None:
         ev.label_role = "train" if true_link["part"] % 2 == 0 else "test"

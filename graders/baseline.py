@@ -48,10 +48,6 @@ def _mark_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -
             ev.is_baseline = True
 
 
-def _same_rows(a: Evaluation, b: Evaluation) -> bool:
-    return a.rows is not None and b.rows is not None and a.rows.same_as(b.rows)
-
-
 def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding | None:
     _mark_named_baselines(a, facts, notebook)
     final = next((e for e in reversed(a.evaluations) if not e.is_baseline and e.value is not None and e.heldout),
@@ -62,8 +58,8 @@ def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding 
         return None
     if not baselines and not dummy_fits:
         return None  # let the static reading decide between "none at all" and a baseline the trace cannot see
-    matching = [b for b in baselines if b.metric == final.metric and _same_rows(b, final)] or \
-               [b for b in baselines if _same_rows(b, final)]
+    matching = [b for b in baselines if b.metric == final.metric and b.same_rows_as(final)] or \
+               [b for b in baselines if b.same_rows_as(final)]
     model_info = _score(final)
     if matching and final.heldout is not False:
         base = matching[-1]
@@ -99,7 +95,7 @@ def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding 
 
 
 def _from_static(facts: StaticFacts, basis_note: str) -> Finding:
-    sites = facts.dummies or facts.constant_predictions or facts.baseline_mentions
+    sites = facts.baseline_in_code or facts.baseline_markdown
     if not sites:
         return Finding(check=CHECK_ID, title=TITLE, status=Status.FAIL,
                        explanation="The notebook has no baseline: no dummy model, constant prediction or simple model "
@@ -133,11 +129,13 @@ def run(ctx: GradingContext) -> Finding:
     if finding is not None:
         return finding
     complete = ctx.run is not None and getattr(ctx.run, "failed_cell", None) is None
-    if a.evaluations and complete:
+    if a.evaluations and complete and not facts.baseline_in_code:
         return Finding(check=CHECK_ID, title=TITLE, status=Status.FAIL,
                        explanation="The notebook ran and scored its models, but no baseline (dummy model, constant "
                                    "prediction or simple model it calls a baseline) was fitted or scored.",
                        question=QUESTION_NONE, details={"basis": "trace", "baseline": None,
                                                         "model": _score(a.final_evaluation()) if a.final_evaluation() else None})
-    note = "" if a.evaluations else " (No scored evaluation was traced, so this rests on the code.)"
+    note = (" (The run traced the model's scores but not the baseline's, which the code computes by hand: this "
+            "rests on the code.)" if a.evaluations else
+            " (No scored evaluation was traced, so this rests on the code.)")
     return _from_static(facts, note)

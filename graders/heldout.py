@@ -33,7 +33,7 @@ from typing import Any
 
 from graders._frame_statistics import FrameFill, frame_fills_before_split
 from graders._notebook_ast import parse_code_cells
-from graders._static import StaticFacts, SUPERVISED_NAME, cell_line, read_static
+from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line, read_static
 from graders._time_order import TimeVerdict, static_verdicts, verdict
 from graders._trace import Evaluation, Fit, TraceAnalysis, analyse
 from graders.finding import Evidence, Finding, GradingContext, Status
@@ -65,32 +65,70 @@ def _fit_evidence(fit: Fit, notebook: Any, summary: str, **data: Any) -> Evidenc
                     data={"class": fit.cls, "rows": fit.rows.n if fit.rows else None, **data})
 
 
-def training_set_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
-    """Models whose every evaluation is on their own fitting rows."""
-    issues = []
+def training_set_issues(a: TraceAnalysis, notebook: Any, facts: StaticFacts) -> tuple[list[Issue], list[str]]:
+    """Models whose every traced evaluation is on their own fitting rows; and notes on side models.
+
+    Only the reported model's evaluation decides: a side model scored on its training rows while another model
+    is properly held out is a note, not an issue. A held-out score the trace cannot see (computed by hand from
+    the predictions, e.g. `(pred == y_test).mean()`) counts as a held-out evaluation."""
+    issues, notes = [], []
     final = a.final_evaluation()
     by_model: dict[str, list[Evaluation]] = {}
     for ev in a.evaluations:
         if ev.est and not ev.is_baseline:
             by_model.setdefault(ev.est, []).append(ev)
+    held_elsewhere = [e for e in a.evaluations if e.heldout and not e.is_baseline]
+    by_hand = [m for m in facts.heldout_metrics if m.name == HAND_METRIC]
     for est, evs in by_model.items():
         on_training = [e for e in evs if e.heldout is False]
         if not on_training or any(e.heldout for e in evs):
             continue
-        is_final = final is not None and final.est == est
         worst = on_training[-1]
-        status = Status.FAIL if is_final else Status.CONCERN
+        is_final = final is not None and final.est == est
+        if not is_final and held_elsewhere:
+            notes.append(f"{worst.model} was also scored on its own training rows ({worst.metric} "
+                         f"{_fmt(worst.value)}, cell {worst.cell}); that is exploration, not the reported result.")
+            continue
+        if by_hand:
+            notes.append(f"The traced score of {worst.model} is on its training rows, but the code also computes a "
+                         f"score by hand on held-out labels (cell {by_hand[-1].cell}), which the trace "
+                         "cannot see.")
+            continue
+        status = Status.FAIL if is_final and not held_elsewhere else Status.CONCERN
+        other = (f" (another model, {held_elsewhere[-1].model}, was scored on held-out rows: which one is "
+                 "reported?)" if held_elsewhere else "")
         issues.append(Issue(
             status=status,
             sentence=(f"The {'reported' if is_final else 'only'} score of {worst.model} ({worst.metric} "
                       f"{_fmt(worst.value)}) was computed on rows the model was trained on, so it says nothing "
-                      "about new customers."),
+                      f"about new customers{other}."),
             question=(f"How would {worst.model} score on customers it has not seen, and how would you set up "
                       "that evaluation?"),
             evidence=[_ev_evidence(e, notebook, f"{e.metric} of {e.model} on {e.rows.n if e.rows else '?'} rows, "
                                                f"{round(100 * (e.overlap or 0))}% of them used to fit it")
                       for e in on_training[-EVIDENCE_EVENTS:]]))
-    return issues
+    return issues, notes
+
+
+def no_evaluation_issue(ctx: GradingContext, a: TraceAnalysis, facts: StaticFacts) -> Issue | None:
+    """A notebook that ran to the end, fitted a model and never scored it on anything: no evaluation at all.
+
+    A FAIL only when the run and the code agree: the hook traced the fits and no score, and the code computes no
+    metric (by library or by hand), calls no score and never reads held-out labels (y_test, y_val, ...)."""
+    run = ctx.run
+    completed = run is not None and getattr(run, "failed_cell", None) is None and \
+        getattr(getattr(run, "verdict", None), "value", None) == "completed"
+    models = [f for f in a.model_fits if not f.is_dummy]
+    if not (completed and a.started and models) or a.evaluations or facts.metrics or facts.heldout_label_uses:
+        return None
+    fit = models[-1]
+    return Issue(
+        status=Status.FAIL,
+        sentence=(f"{fit.final_cls} was fitted, but the notebook never scores any model, on held-out rows or "
+                  "otherwise (the run traced no metric or score, and the code computes none and never reads "
+                  "held-out labels), so nothing says how well it works."),
+        question="How well does your model do on customers it has not seen, and how would you measure it?",
+        evidence=[_fit_evidence(fit, notebook=ctx.notebook, summary=f"{fit.final_cls} fitted, never evaluated")])
 
 
 def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
@@ -125,12 +163,13 @@ def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
 
 
 def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
-    """The reported score's rows also chose the model or its settings."""
+    """The reported score's rows also chose the model or its settings: a search fitted on them, or several
+    configurations (settings of one model, or several models) scored on them by hand, the best then reported."""
     final = a.final_evaluation()
-    if final is None or final.rows is None or final.heldout is False:
+    if final is None or final.heldout is False:
         return []
     issues = []
-    for search in a.searches:
+    for search in a.searches if final.rows is not None else []:
         share = final.rows.share_in(search.rows)
         if search.id < final.id and share is not None and share >= LEAK_SHARE and search.est != final.est:
             issues.append(Issue(
@@ -140,21 +179,24 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
                 question="Which rows chose the hyperparameters, and which rows did the reported score come from?",
                 evidence=[_fit_evidence(search, notebook, f"{search.cls} fitted", best_params=search.best_params),
                           _ev_evidence(final, notebook, "the reported score")]))
-    same_rows = [e for e in a.evaluations if e.rows is not None and not e.is_baseline and e.via != "cv"
-                 and final.rows.same_as(e.rows)]
-    settings: dict[str, set[str]] = {}
+    same_rows = [e for e in a.evaluations if not e.is_baseline and e.via != "cv" and final.same_rows_as(e)]
+    configs: dict[tuple[str, str], Evaluation] = {}
     for ev in same_rows:
-        settings.setdefault(ev.model or "?", set()).add(ev.params)
-    for model, params in settings.items():
-        if len(params) >= TUNING_SETTINGS:
-            scored = [e for e in same_rows if (e.model or "?") == model]
-            issues.append(Issue(
-                status=Status.CONCERN,
-                sentence=(f"{len(params)} settings of {model} were scored on the same rows as the reported score, "
-                          "so the reported score is the best of several tries on those rows and is optimistic."),
-                question="How did you pick the final settings, and which data would give an unbiased score for them?",
-                evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)} with {e.params[:120]}")
-                          for e in scored[:EVIDENCE_EVENTS]]))
+        configs.setdefault((ev.model or "?", ev.params), ev)
+    if len(configs) < TUNING_SETTINGS:
+        return issues
+    models = sorted({model for model, _ in configs})
+    what = (f"{len(configs)} settings of {models[0]}" if len(models) == 1
+            else f"{len(configs)} configurations of {len(models)} models ({', '.join(models[:5])})")
+    rows = f"{final.rows.n} rows" if final.rows is not None and final.rows.n else "the same rows"
+    issues.append(Issue(
+        status=Status.CONCERN,
+        sentence=(f"{what} were scored on the same held-out rows as the reported score ({rows}, cell {final.cell}), "
+                  "so the reported score is the best of several tries on those rows and is optimistic."),
+        question=("How did you pick the final model and its settings, and which data would give an unbiased score "
+                  "for the one you picked (a validation split or cross-validation on the training part)?"),
+        evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}: {e.model} {e.params[:100]}")
+                  for e in list(configs.values())[:EVIDENCE_EVENTS + 2]]))
     return issues
 
 
@@ -369,17 +411,21 @@ def run(ctx: GradingContext) -> Finding:
                                "evaluations": [e.describe() for e in a.evaluations[:50]],
                                "hook_errors": len(a.errors), "trace_truncated": a.truncated}
     issues = leak_column_issues(a, notebook, leak_columns)
+    notes: list[str] = []
     if traced:
-        issues += training_set_issues(a, notebook) + transformer_issues(a, notebook) + selection_issues(a, notebook)
+        training, notes = training_set_issues(a, notebook, facts)
+        issues += training + transformer_issues(a, notebook) + selection_issues(a, notebook)
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
+        issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
     issues += frame_statistics_issues(a, notebook)
     time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
     issues += time_issues
     details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),
                                        time_order=time_order)
     details["issues"] = [{"status": i.status.value, "sentence": i.sentence} for i in issues]
-    unchecked = _unchecked_note(time_order)
+    details["notes"] = notes
+    unchecked = _unchecked_note(time_order) + "".join(" " + n for n in notes)
     if issues:
         issues.sort(key=lambda i: -i.status.severity)
         worst = issues[0]
@@ -398,6 +444,15 @@ def run(ctx: GradingContext) -> Finding:
                        question="Walk me through how you estimated performance on unseen customers.",
                        details=details)
     held = [e for e in a.evaluations if e.heldout and not e.is_baseline] or [e for e in a.evaluations if e.heldout]
+    if not held and facts.hand_metrics and facts.heldout_metrics:
+        site = facts.heldout_metrics[-1]
+        return Finding(check=CHECK_ID, title=TITLE, status=Status.COULD_NOT_CHECK,
+                       explanation=("The traced scores are not on held-out rows, but the code computes a score by hand "
+                                    f"against held-out labels ({site.args[0]}, cell {site.cell}), which the run cannot "
+                                    "confirm." + unchecked),
+                       evidence=[Evidence(source="static", summary="score computed by hand", cell=site.cell,
+                                          lines=site.code, data=site.evidence_data())],
+                       question="Walk me through how you estimated performance on unseen customers.", details=details)
     if not held:
         return Finding(check=CHECK_ID, title=TITLE, status=Status.CONCERN,
                        explanation="The notebook computed scores, but none could be confirmed to be on held-out rows."

@@ -23,9 +23,12 @@ def predict(id: int, est: str, cls: str, r: dict, *, cell: int = 2, constant: bo
             "est": est, "kind": "classifier", "rows": r, "constant": constant}
 
 
-def metric(id: int, pred_call: int, value: float, *, name: str = "roc_auc_score", cell: int = 2) -> dict:
+def metric(id: int, pred_call: int, value: float, *, name: str = "roc_auc_score", cell: int = 2,
+           labels: str | None = None) -> dict:
+    """A metric call scoring prediction `pred_call`; `labels` is the content hash of y_true (None: not hashed)."""
     return {"ev": "metric", "id": id, "depth": 0, "cell": cell, "line": 2, "name": name, "value": value,
-            "y_true": {"n": 10, "hash": "a"}, "y_pred": {"n": 10, "hash": "b", "link": {"call": pred_call}}}
+            "y_true": {"n": 10, **({"hash": labels} if labels else {})},
+            "y_pred": {"n": 10, "hash": "b", "link": {"call": pred_call}}}
 
 
 def span(first: str, last: str, *, sorted: bool = False) -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""Patterns seen in real candidates' notebooks (docs/real-world-results.md) that the checks once got wrong,
+rewritten as our own code on the churn data: each has a twin that must be flagged and one that must not."""
+from __future__ import annotations
+
+from corpus import Case, notebook
+from corpus.cases_evaluation import DUMMY_ON_TEST, LOAD, MODEL_ON_TEST, PIPE, PREDICT, SPLIT
+from graders.finding import Status
+
+P, C, F, X = Status.PASS, Status.CONCERN, Status.FAIL, Status.COULD_NOT_CHECK
+
+HAND_ACCURACY = """\
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+pred = model.predict(X_test)
+print("accuracy", (pred == y_test).mean())"""
+
+CASES = [
+    # pattern 4: scores and baselines computed by hand are evaluations and baselines
+    Case("hand_metric_and_hand_baseline", notebook(LOAD, SPLIT, """\
+majority = np.full(len(y_test), y_train.mode()[0])
+print("majority-class accuracy", (majority == y_test).mean())""", HAND_ACCURACY),
+         {"heldout": X, "baseline": P}, clean=True),
+    Case("train_score_traced_test_score_by_hand", notebook(LOAD, SPLIT, DUMMY_ON_TEST, HAND_ACCURACY, """\
+print("train accuracy", model.score(X_train, y_train))"""),
+         {"heldout": P, "baseline": C}, clean=True),
+    Case("hand_constant_baseline_on_the_models_rows", notebook(LOAD, """\
+from sklearn.model_selection import train_test_split
+frame = train[NUM + ["churned"]].fillna(0)
+fit_part, val = train_test_split(frame, test_size=0.25, stratify=frame["churned"], random_state=0)
+X_fit, y_fit = fit_part[NUM], fit_part["churned"]
+X_val, y_val = val[NUM], val["churned"]
+rate = y_fit.mean()
+print("baseline AUC", roc_auc_score(y_val, np.full(len(y_val), rate)))""", """\
+from sklearn.ensemble import RandomForestClassifier
+model = RandomForestClassifier(n_estimators=40, max_depth=6, random_state=0).fit(X_fit, y_fit)
+print("model AUC", roc_auc_score(y_val, model.predict_proba(X_val)[:, 1]))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+    # pattern 3: a model fitted and never scored has no evaluation at all
+    Case("never_evaluated", notebook(LOAD, PIPE, PREDICT),
+         {"heldout": F, "baseline": F}),
+    # pattern 5: an exploratory model scored on its own training rows is a note, not a finding
+    Case("side_model_train_score_only", notebook(LOAD, SPLIT, """\
+from sklearn.tree import DecisionTreeClassifier
+probe = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X_train, y_train)
+print("how separable is the training data?", probe.score(X_train, y_train))""", DUMMY_ON_TEST, PIPE, MODEL_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+    # pattern 2: several model families scored on the test rows, the best one reported
+    Case("model_families_compared_on_test", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier
+scores = {}
+for name, m in {"logreg": LogisticRegression(max_iter=500), "tree": DecisionTreeClassifier(max_depth=5, random_state=0),
+                "knn": KNeighborsClassifier(15), "forest": RandomForestClassifier(50, random_state=0)}.items():
+    m.fit(X_train, y_train)
+    scores[name] = roc_auc_score(y_test, m.predict_proba(X_test)[:, 1])
+print(scores, "best:", max(scores, key=scores.get))"""),
+         {"heldout": C, "baseline": P}),
+    Case("knn_k_picked_on_test", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.neighbors import KNeighborsClassifier
+accuracy = []
+for k in range(1, 16, 2):
+    knn = KNeighborsClassifier(n_neighbors=k).fit(X_train, y_train)
+    accuracy.append(knn.score(X_test, y_test))
+best_k = 1 + 2 * int(np.argmax(accuracy))
+print("best k", best_k, "test accuracy", max(accuracy))"""),
+         {"heldout": C, "baseline": P}),
+    Case("clean_models_compared_by_cross_validation", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.tree import DecisionTreeClassifier
+candidates = {"logreg": LogisticRegression(max_iter=500), "tree": DecisionTreeClassifier(max_depth=5, random_state=0),
+              "forest": RandomForestClassifier(50, random_state=0)}
+cv = {name: cross_val_score(m, X_train, y_train, cv=3, scoring="roc_auc").mean() for name, m in candidates.items()}
+model = candidates[max(cv, key=cv.get)]""", MODEL_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+]
