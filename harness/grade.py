@@ -188,6 +188,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
         data_dir = data_dir / "data"
     workdir = prepare_workdir(submission_dir=submission.dir, dest=tmp / "work", exercise=exercise)
     notebook_path = workdir / submission.notebook_path.relative_to(submission.dir)
+    if exercise is None and (workdir / "data").is_dir():
+        data_dir = workdir / "data"  # generic mode: the submission's own data/, mounted read-only like the grader's
 
     run = _sandbox_run(notebook=notebook_path, workdir=workdir, data_dir=data_dir, limits=limits,
                        backend=sandbox, on_progress=on_progress,

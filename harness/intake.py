@@ -343,8 +343,20 @@ def _pick_notebook(root: Path, *, notebook_name: str, warnings: list[str]) -> Pa
             f"rename the one to grade to {notebook_name}.")
     deeper = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.ipynb")
                     if not any(part in JUNK_NAMES for part in p.parts))
-    hint = f" (found only in sub-folders: {', '.join(_printable(d) for d in deeper[:5])})" if deeper else ""
-    raise SubmissionRejected(f"the submission has no notebook (.ipynb) at its top level{hint}.")
+    named = [d for d in deeper if PurePosixPath(d).name == notebook_name]
+    chosen = named if len(named) == 1 else deeper if len(deeper) == 1 else []
+    if chosen:
+        # a small project (notebooks/analysis.ipynb, data/, src/): the runner starts the kernel in the notebook's
+        # own folder, so ../data/x.csv and sys.path.append('..') work as they did for the candidate
+        warnings.append(f"The notebook is in a sub-folder ({_printable(chosen[0])}); it was run from its own "
+                        "folder with the rest of the submission laid out around it as sent.")
+        return root / chosen[0]
+    if deeper:
+        listed = ", ".join(_printable(d) for d in deeper[:10])
+        raise SubmissionRejected(
+            f"the submission has no notebook at its top level and several in sub-folders ({listed}); put the one "
+            f"to grade at the top level as {notebook_name}, or name it {notebook_name}.")
+    raise SubmissionRejected("the submission has no notebook (.ipynb) in it.")
 
 
 def _read_bundle(root: Path, *, limits: IntakeLimits, warnings: list[str]) -> dict[str, Any] | None:

@@ -224,3 +224,24 @@ def test_bundle_json_wins_over_a_different_exercise_option(bundle_zip, tmp_path,
     report = assert_valid_report(outcome.report_dir / "report.json")
     assert report["exercise"]["id"] == "churn" and report["variant"]["data"] == "variant"
     assert any("--exercise other was ignored" in w for w in report["warnings"])
+
+
+@pytest.mark.slow
+def test_a_project_folder_runs_its_notebook_from_its_own_folder(harness_home, tmp_path):
+    """notebooks/analysis.ipynb reading ../data and importing ../src, run for real by the local runner."""
+    project = tmp_path / "churn-project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "data").mkdir()
+    (project / "src").mkdir()
+    (project / "data" / "raw.csv").write_text("x,y\n1,2\n3,4\n")
+    (project / "src" / "features.py").write_text("def double(v):\n    return 2 * v\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys\nsys.path.append('..')\nimport pandas as pd\nfrom src.features import double\n"
+        "frame = pd.read_csv('../data/raw.csv')\nprint(double(frame['y']).sum())")])
+    nbformat.write(nb, str(project / "notebooks" / "analysis.ipynb"))
+    result = invoke(project, "--out", tmp_path / "out", "--sandbox", "local")
+    assert result.exit_code == 0, result.output
+    report = assert_valid_report(tmp_path / "out" / "churn-project" / "report.json")
+    execution = next(f for f in report["findings"] if f["check"] == "execution")
+    assert report["run"]["verdict"] == "completed", execution["explanation"]
+    assert any("sub-folder (notebooks/analysis.ipynb)" in w for w in report["warnings"])

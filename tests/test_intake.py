@@ -236,10 +236,35 @@ def test_missing_source_and_dirty_dest_are_user_errors(work):
 
 # --- which notebook, and what shape it is in ----------------------------------------------------
 
-def test_no_notebook_is_rejected_and_points_at_nested_ones(work):
-    with pytest.raises(SubmissionRejected, match=r"no notebook .*sub-folders: work/analysis.ipynb"):
+def test_no_notebook_at_all_is_rejected(work):
+    with pytest.raises(SubmissionRejected, match=r"has no notebook \(.ipynb\) in it"):
+        unpack(work, archives.zip_bytes([archives.Entry("README.md", b"hi"), archives.Entry("src/util.py", b"x=1")]))
+
+
+def test_a_project_folder_with_one_notebook_runs_it_from_its_own_folder(work):
+    sub = unpack(work, archives.zip_bytes([archives.Entry("README.md", b"hi"),
+                                          archives.Entry("notebooks/analysis.ipynb", notebooks.simple()),
+                                          archives.Entry("notebooks/.ipynb_checkpoints/analysis-checkpoint.ipynb",
+                                                         notebooks.simple()),
+                                          archives.Entry("data/raw.csv", b"a,b\n1,2\n"),
+                                          archives.Entry("src/features.py", b"def f(x):\n    return x\n")]))
+    assert sub.notebook_path == sub.dir / "notebooks" / "analysis.ipynb"
+    assert (sub.dir / "data" / "raw.csv").is_file() and (sub.dir / "src" / "features.py").is_file()
+    assert any("sub-folder (notebooks/analysis.ipynb)" in w and "its own folder" in w for w in sub.warnings)
+
+
+def test_a_project_folder_prefers_the_contract_name(work):
+    sub = unpack(work, archives.zip_bytes([archives.Entry("work/notebook.ipynb", notebooks.simple()),
+                                          archives.Entry("work/scratch/eda.ipynb", notebooks.simple()),
+                                          archives.Entry("README.md", b"hi")]))
+    assert sub.notebook_path == sub.dir / "work" / "notebook.ipynb"
+
+
+def test_several_nested_notebooks_are_rejected_with_the_list(work):
+    with pytest.raises(SubmissionRejected, match=r"several in sub-folders \(a/one.ipynb, b/two.ipynb\)"):
         unpack(work, archives.zip_bytes([archives.Entry("README.md", b"hi"),
-                                         archives.Entry("work/analysis.ipynb", notebooks.simple())]))
+                                         archives.Entry("a/one.ipynb", notebooks.simple()),
+                                         archives.Entry("b/two.ipynb", notebooks.simple())]))
 
 
 def test_contract_name_wins_among_several_notebooks(work):
