@@ -70,6 +70,9 @@ _TABLE: list[tuple[str, Removal]] = [
      Removal("read_csv(delim_whitespace= / error_bad_lines=)", "pandas", "2.0-3.0", "sep=r'\\s+' / on_bad_lines=")),
     (_kw("groupby", "axis"), Removal("groupby(axis=...)", "pandas", "3.0", "transpose the frame first")),
     (r"'M' is no longer supported for offsets", Removal("frequency 'M'", "pandas", "3.0", "'ME' (month end)")),
+    (_kw("boxplot", "labels"), Removal("boxplot(labels=...)", "matplotlib", "3.11", "tick_labels=...")),
+    (r"'seaborn[\w-]*' is not a valid package style", Removal("plt.style.use('seaborn...')", "matplotlib", "3.8",
+                                                             "'seaborn-v0_8' (or the same name with -v0_8)")),
     (r"module 'numpy' has no attribute '(float|int|bool|object|str|long|unicode)'\.",
      Removal("np.float / np.int / np.bool / np.object", "NumPy", "1.24", "float / int / bool / object")),
     (r"`np\.\w+` was removed in the NumPy 2\.0 release", Removal("an alias removed from NumPy 2.0 (np.NaN, np.Inf, "

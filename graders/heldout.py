@@ -33,9 +33,10 @@ from typing import Any
 
 from graders._frame_statistics import FrameFill, frame_fills_before_split
 from graders._notebook_ast import parse_code_cells
+from graders._resampling import resampled_before_split
 from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line, read_static
 from graders._time_order import TimeVerdict, static_verdicts, verdict
-from graders._trace import Evaluation, Fit, TraceAnalysis, analyse
+from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis, analyse
 from graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "heldout"
@@ -236,6 +237,65 @@ def _split_fed_an_evaluation(a: TraceAnalysis, cell: int) -> bool | None:
     return None if not shares or any(share is None for share in shares) else False
 
 
+def _scores_from_split(a: TraceAnalysis, cell: int) -> list[Evaluation]:
+    """Scores computed on rows of a split made in `cell`: its labels or most of its rows, or a cross-validation
+    run in that cell."""
+    splits = [s for s in a.splits if s.cell == cell]
+    fed = []
+    for ev in a.evaluations:
+        if ev.via == "cv" and ev.cell == cell:
+            fed.append(ev)
+        elif ev.split is not None and ev.split in splits:
+            fed.append(ev)
+        elif ev.rows is not None and any((share := ev.rows.share_in(s.part_rows(part))) is not None
+                                         and share >= LEAK_SHARE for s in splits for part in (0, 1)):
+            fed.append(ev)
+    return fed
+
+
+def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[Issue]:
+    """Rows oversampled (SMOTE, RandomOverSampler, resample, sample(replace=True)) before the split that made
+    the evaluation rows: FAIL when the run shows the reported score came from that split, else CONCERN.
+    Without such code, evaluated rows that are exact copies of fitting rows well beyond a few duplicates are a
+    CONCERN (the data may repeat rows by nature)."""
+    if notebook is None:
+        return []
+    final = a.final_evaluation()
+    issues = []
+    for found in resampled_before_split(parse_code_cells(notebook)):
+        scored = _scores_from_split(a, found.split.cell)
+        reported = final is not None and any(e is final for e in scored)
+        copies = (f" {round(100 * final.overlap)}% of the rows it was scored on are exact copies of rows it was "
+                  "trained on." if reported and final.overlap else "")
+        basis = ("the run shows the reported score was computed on that split's rows" if reported else
+                 "the run shows other scores came from that split" if scored else
+                 "read from the code, not confirmed by a run" if not traced else
+                 "the reported score did not come from that split")
+        issues.append(Issue(
+            status=Status.FAIL if reported else Status.CONCERN,
+            sentence=(f"Cell {found.resample.cell} resamples the rows with {found.sampler} before they are split "
+                      f"(cell {found.split.cell}), so copies or synthetic neighbours of the same customers are on "
+                      f"both sides of the split and the evaluation rows are not real customers alone ({basis})."
+                      + copies + " The score is optimistic."),
+            question=(f"Why was {found.sampler} applied before the split? Applied to the training part only (or "
+                      "inside an imblearn Pipeline), what does the model score on untouched held-out rows?"),
+            evidence=[Evidence(source="static", summary=f"{found.sampler} on all rows", cell=found.resample.cell,
+                               lines=found.resample.code, data={"line": found.resample.line}),
+                      Evidence(source="static", summary="the split of the resampled rows", cell=found.split.cell,
+                               lines=found.split.code, data={"line": found.split.line}),
+                      *([_ev_evidence(final, notebook, "the reported score")] if reported else [])]))
+    if issues or final is None or final.overlap is None or not HELD_OUT_BELOW <= final.overlap <= TRAINING_ABOVE:
+        return issues
+    return [Issue(
+        status=Status.CONCERN,
+        sentence=(f"{round(100 * final.overlap)}% of the rows the reported score of {final.model} was computed on "
+                  "are exact copies of rows it was trained on, far more than a few duplicate records; rows may "
+                  "have been duplicated (oversampled) before the split."),
+        question="Were rows duplicated before you split the data, and how does the model score on rows it never saw?",
+        evidence=[_ev_evidence(final, notebook, f"{final.metric} on rows of which {round(100 * final.overlap)}% "
+                                                "were also fitted on")])]
+
+
 def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
     """Plain-pandas statistics of the whole frame filling or scaling it before the split (code only: CONCERN)."""
     if notebook is None:
@@ -418,7 +478,7 @@ def run(ctx: GradingContext) -> Finding:
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
-    issues += frame_statistics_issues(a, notebook)
+    issues += frame_statistics_issues(a, notebook) + resampling_issues(a, notebook, traced=traced)
     time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
     issues += time_issues
     details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),

@@ -21,6 +21,9 @@ from sklearn.linear_model import LogisticRegression, LinearRegression
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import mean_squared_error
 X = np.random.default_rng(0).random((20, 3)); y = np.arange(20) % 2
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 """
 
 OLD_CALLS = {
@@ -37,6 +40,8 @@ OLD_CALLS = {
     "iteritems()": "pd.DataFrame({'a': [1]}).iteritems()",
     "fillna(method=...)": "pd.DataFrame({'a': [1, None]}).fillna(method='ffill')",
     "np.float / np.int / np.bool / np.object": "np.float(1)",
+    "boxplot(labels=...)": "plt.boxplot([[1, 2], [3, 4]], labels=['a', 'b'])",
+    "plt.style.use('seaborn...')": "plt.style.use('seaborn-whitegrid')",
     "an alias removed from NumPy 2.0 (np.NaN, np.Inf, np.float_, ...)": "np.NaN",
 }
 

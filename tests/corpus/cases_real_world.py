@@ -77,3 +77,43 @@ cv = {name: cross_val_score(m, X_train, y_train, cv=3, scoring="roc_auc").mean()
 model = candidates[max(cv, key=cv.get)]""", MODEL_ON_TEST),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# pattern 1: rows oversampled before the split put copies of the same customers on both sides
+UPSAMPLE = """\
+from sklearn.utils import resample
+frame = train[NUM + ["churned"]].fillna(0)
+churners = frame[frame["churned"] == 1]
+stayers = frame[frame["churned"] == 0]
+"""
+LOGREG_ON_TEST = """\
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+print("AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""
+
+CASES += [
+    Case("upsampled_before_split", notebook(LOAD, UPSAMPLE + """\
+balanced = pd.concat([stayers, resample(churners, replace=True, n_samples=len(stayers), random_state=0)])
+X, y = balanced[NUM], balanced["churned"]""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}),
+    Case("clean_upsampled_training_part_only", notebook(LOAD, SPLIT, UPSAMPLE.replace(
+        'frame = train[NUM + ["churned"]].fillna(0)', 'frame = X_train.assign(churned=y_train)') + """\
+balanced = pd.concat([stayers, resample(churners, replace=True, n_samples=len(stayers), random_state=0)])
+X_train, y_train = balanced[NUM], balanced["churned"]""", DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+    Case("smote_before_split", notebook(LOAD, """\
+from imblearn.over_sampling import SMOTE
+X, y = SMOTE(random_state=0).fit_resample(X, y)""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}, requires=("imblearn",)),
+    Case("clean_smote_after_split", notebook(LOAD, SPLIT, """\
+from imblearn.over_sampling import SMOTE
+X_train, y_train = SMOTE(random_state=0).fit_resample(X_train, y_train)""", DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, requires=("imblearn",), clean=True),
+    Case("clean_smote_in_imblearn_pipeline", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+model = make_imb_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(max_iter=500))""",
+                                                  MODEL_ON_TEST),
+         {"heldout": P, "baseline": P}, requires=("imblearn",), clean=True),
+]
