@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from datasets import GeneratedData
+from datasets import _tabular as tabular
 
 ID_COLUMN = "customer_id"
 TARGET_COLUMN = "churned"
@@ -200,14 +201,7 @@ def generate(seed: int) -> GeneratedData:
 def model_features(frame: pd.DataFrame, *, keep_leak: bool = False) -> pd.DataFrame:
     """Features the reference model sees: no id, no target, no leak; dates as days; text as categories."""
     drop = [ID_COLUMN, TARGET_COLUMN] + ([] if keep_leak else list(LEAK_COLUMNS))
-    features = frame.drop(columns=[c for c in drop if c in frame.columns])
-    features[DATE_COLUMN] = (pd.to_datetime(features[DATE_COLUMN]) - pd.Timestamp("2000-01-01")).dt.days
-    for column in features.columns:
-        if features[column].dtype == object or pd.api.types.is_string_dtype(features[column]):
-            features[column] = features[column].astype("category")
-        else:
-            features[column] = features[column].astype("float64")
-    return features
+    return tabular.model_features(frame, drop=drop, dates=[DATE_COLUMN])
 
 
 def fit_reference_model(train: pd.DataFrame, *, keep_leak: bool = False, random_state: int = 0):
@@ -220,39 +214,22 @@ def fit_reference_model(train: pd.DataFrame, *, keep_leak: bool = False, random_
     return model.fit(model_features(train, keep_leak=keep_leak), train[TARGET_COLUMN])
 
 
-def _align_categories(features: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    """Give test categoricals the training categories so the fitted model can read them."""
-    for column in like.columns:
-        if isinstance(like[column].dtype, pd.CategoricalDtype):
-            features[column] = pd.Categorical(features[column].astype("object"),
-                                              categories=like[column].cat.categories)
-    return features
-
-
 def predict_reference(model, train: pd.DataFrame, frame: pd.DataFrame, *, keep_leak: bool = False) -> np.ndarray:
-    features = _align_categories(model_features(frame, keep_leak=keep_leak),
-                                 model_features(train, keep_leak=keep_leak))
+    features = tabular.align_categories(model_features(frame, keep_leak=keep_leak),
+                                        model_features(train, keep_leak=keep_leak))
     return model.predict_proba(features)[:, 1]
 
 
 def score_probabilities(y_true, prob) -> dict[str, float]:
     """ROC AUC, average precision and Brier score, rounded to 4 places, with the grader's metric code."""
-    # Imported here, not at module top: harness.scoring pulls in sklearn, which only generate() needs.
-    from harness.scoring import compute_metrics
-
-    scores = compute_metrics(y_true=y_true, y_score=prob, metrics=("roc_auc", "average_precision", "brier"))
-    return {name: round(value, 4) for name, value in scores.items()}
+    return tabular.rounded_metrics(y_true, prob, ("roc_auc", "average_precision", "brier"))
 
 
 def reference_model_scores(data: GeneratedData) -> dict[str, dict[str, float]]:
     """Scores on the hidden test labels of: a trivial baseline (the training churn rate for everyone),
     the honest reference model, and the same model fed the leak column. The grader compares a
     candidate's hidden-test score against these."""
-    from threadpoolctl import threadpool_limits
-
-    # One OpenMP thread: the grader runs this next to sandboxed notebooks, and on a busy 2-core machine
-    # HistGradientBoosting's thread pool spins (measured 0.7 s alone, 7-20 s under load).
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with tabular.one_openmp_thread():
         return _reference_model_scores(data)
 
 

@@ -41,7 +41,8 @@ def exercises_cmd() -> None:
     from harness.exercise import list_exercises
 
     for ex in list_exercises():
-        click.echo(f"{ex.id:12} v{ex.version:6} {ex.spec['time_box_hours']:>4}h  {ex.title}")
+        click.echo(f"{ex.id:12} v{ex.version:6} {ex.task_type:22} {ex.primary_metric:8} "
+                   f"{ex.spec['time_box_hours']:>4}h  {ex.title}")
 
 
 @harness.command("bundle")

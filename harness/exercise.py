@@ -127,6 +127,12 @@ def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
         raise HarnessError(f"{source}: field 'id' is '{spec['id']}' but the folder is '{folder.name}'")
     if spec["metrics"]["primary"] not in spec["metrics"]["all"]:
         raise HarnessError(f"{source}: field 'metrics/primary' ({spec['metrics']['primary']}) is not in 'metrics/all'")
+    from harness.scoring import higher_is_better  # here: harness.scoring imports scikit-learn
+
+    declared = spec["metrics"].get("higher_is_better")
+    if declared is not None and declared != higher_is_better(spec["metrics"]["primary"]):
+        raise HarnessError(f"{source}: field 'metrics/higher_is_better' is {str(declared).lower()}, but for "
+                           f"{spec['metrics']['primary']} it is the other way round")
     return Exercise(spec=spec, folder=folder)
 
 

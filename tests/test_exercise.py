@@ -1,6 +1,8 @@
 """The churn exercise definition, its notebooks, and loading exercises from an installed package."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,7 +20,7 @@ from datasets.churn import score_probabilities
 from exercises.churn import notebooks
 from harness.cli import harness
 from harness.errors import HarnessError
-from harness.exercise import load_exercise, parse_exercise
+from harness.exercise import list_exercises, load_exercise, parse_exercise
 from harness.materialize import hidden_labels, reference_scores, write_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,16 +75,41 @@ def test_broken_exercise_file_through_the_cli_is_one_line(tmp_path, monkeypatch)
         assert "exercises/churn/exercise.json" in result.output and "metrics" in result.output
 
 
-def test_exercises_command_lists_churn():
+def test_exercises_command_lists_each_with_task_metric_and_time_box():
     result = CliRunner().invoke(harness, ["exercises"])
-    assert result.exit_code == 0 and "churn" in result.output
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()}
+    assert rows["churn"][2:5] == ["binary_classification", "roc_auc", "5h"]
+    assert rows["delivery"][2:5] == ["regression", "mae", "4h"]
 
 
-@pytest.mark.parametrize("relative", sorted(notebooks.NOTEBOOKS))
-def test_committed_notebooks_are_built_from_the_source(relative):
-    committed = (ROOT / "exercises" / "churn" / relative).read_text(encoding="utf-8")
-    assert committed == notebooks.render(notebooks.NOTEBOOKS[relative]()), \
-        "run: .venv/bin/python -m exercises.churn.notebooks"
+NOTEBOOK_SOURCES = {ex.id: importlib.import_module(f"exercises.{ex.id}.notebooks") for ex in list_exercises()
+                    if importlib.util.find_spec(f"exercises.{ex.id}.notebooks") is not None}
+
+
+@pytest.mark.parametrize("exercise_id, relative", [(e, r) for e, m in NOTEBOOK_SOURCES.items() for r in m.NOTEBOOKS])
+def test_committed_notebooks_are_built_from_the_source(exercise_id, relative):
+    source = NOTEBOOK_SOURCES[exercise_id]
+    committed = (ROOT / "exercises" / exercise_id / relative).read_text(encoding="utf-8")
+    assert committed == source.render(source.NOTEBOOKS[relative]()), \
+        f"run: .venv/bin/python -m exercises.{exercise_id}.notebooks"
+
+
+@pytest.mark.parametrize("exercise", list_exercises(), ids=lambda e: e.id)
+def test_every_exercise_ships_what_bundles_and_grading_need(exercise):
+    for name in ("README.md", "starter.ipynb", "reference_solution.ipynb", "example_submission/notebook.ipynb"):
+        assert exercise.file(name).is_file(), name
+    data = exercise.generate(seed=exercise.default_seed)
+    assert exercise.target_column in data.train.columns and exercise.target_column not in data.test.columns
+    assert list(data.labels.columns) == [exercise.id_column, exercise.target_column]
+    assert set(exercise.leak_columns) <= set(data.train.columns) & set(data.test.columns)
+    assert exercise.time_column is None or exercise.time_column in data.train.columns
+
+
+def test_declared_metric_direction_must_match_the_metric(tmp_path):
+    folder = broken_spec_folder(tmp_path, lambda s: s["metrics"].update(higher_is_better=False))
+    with pytest.raises(HarnessError, match="metrics/higher_is_better"):
+        parse_exercise((folder / "exercise.json").read_text(), folder=folder, source="churn/exercise.json")
 
 
 def test_starter_has_the_sections_and_the_exact_placeholder():

@@ -7,63 +7,27 @@ A test checks the committed files match this module, so edit here, not in Jupyte
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
-from nbformat import v4
+
+from exercises._notebooks import LOAD_DATA, STARTER_NEXT_STEPS, notebook, render, write_all
+from exercises._notebooks import starter as starter_notebook
 
 HERE = Path(__file__).resolve().parent
-STARTER_NEXT_STEPS = "Write your next steps here."
-
-LOAD_DATA = """\
-import numpy as np
-import pandas as pd
-
-train = pd.read_csv("data/train.csv")
-test = pd.read_csv("data/test.csv")
-print(train.shape, test.shape)"""
-
-
-def _notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    """Cells as (kind, source); stable cell ids keep the committed files byte-for-byte reproducible."""
-    made = [v4.new_markdown_cell(source) if kind == "md" else v4.new_code_cell(source) for kind, source in cells]
-    for index, cell in enumerate(made):
-        cell["id"] = f"cell-{index}"
-    notebook = v4.new_notebook(cells=made)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return notebook
 
 
 def starter() -> nbformat.NotebookNode:
-    return _notebook([
-        ("md", "# Which subscribers will churn next quarter?\n\n"
-               "See README.md for the context, the data dictionary and what to deliver. "
-               "Keep this notebook runnable from top to bottom."),
-        ("code", LOAD_DATA),
-        ("md", "## Exploration\n\nWhat is in the data, and what matters for modelling?"),
-        ("code", "train.head()"),
-        ("md", "## Baseline\n\nStart with something simple to compare against."),
-        ("code", "# your baseline"),
-        ("md", "## Evaluation\n\nHow do you know how well a model will do on customers it has not seen?"),
-        ("code", "# your evaluation"),
-        ("md", "## Model"),
-        ("code", "# your model"),
-        ("md", "## Predictions\n\nOne row per customer in `data/test.csv`: "
-               "`customer_id`, `churn_probability` (between 0 and 1)."),
-        ("code", "# Replace the constant with your model's probabilities for the rows of `test`.\n"
-                 "predictions = pd.DataFrame({\n"
-                 "    \"customer_id\": test[\"customer_id\"],\n"
-                 "    \"churn_probability\": train[\"churned\"].mean(),\n"
-                 "})\n"
-                 "predictions.to_csv(\"predictions.csv\", index=False)"),
-        ("md", f"## Next steps\n\n{STARTER_NEXT_STEPS}"),
-    ])
+    return starter_notebook(title="Which subscribers will churn next quarter?", rows="customer",
+                            columns="`customer_id`, `churn_probability` (between 0 and 1)",
+                            placeholder=("predictions = pd.DataFrame({\n"
+                                         "    \"customer_id\": test[\"customer_id\"],\n"
+                                         "    \"churn_probability\": train[\"churned\"].mean(),\n"
+                                         "})"))
 
 
 def reference_solution() -> nbformat.NotebookNode:
-    return _notebook([
+    return notebook([
         ("md", "# Churn next quarter: reference solution\n\n"
                "An honest, compact solution: look for traps first, compare a trivial baseline and two models "
                "on the same held-out split, then train on everything and predict."),
@@ -158,7 +122,7 @@ def reference_solution() -> nbformat.NotebookNode:
 
 def example_submission() -> nbformat.NotebookNode:
     """A plausible candidate: decent and honest, with a mild concern (imputation fitted before the split)."""
-    return _notebook([
+    return notebook([
         ("md", "# Churn prediction"),
         ("code", LOAD_DATA),
         ("md", "## Exploration"),
@@ -206,17 +170,8 @@ NOTEBOOKS = {
 }
 
 
-def render(notebook: nbformat.NotebookNode) -> str:
-    nbformat.validate(notebook)
-    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def main() -> None:
-    for relative, build in NOTEBOOKS.items():
-        path = HERE / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(build()), encoding="utf-8")
-        print(f"wrote {path}")
+    write_all(HERE, NOTEBOOKS)
 
 
 if __name__ == "__main__":
