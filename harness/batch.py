@@ -9,17 +9,18 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.atomic_files import remove_abandoned_temp_files
-from harness.errors import HarnessError, SandboxUnavailable
+from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
 from harness.grade import (
     GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, rejected_report,
     submission_kind, submission_label, utc_now, write_report,
 )
+from harness.leftovers import sweep_leftovers
 from harness.report.index import index_row, write_index_html, write_summary_csv
 from harness.report.model import SubmissionInfo
 from harness.variants import refuse_if_secret_lost
@@ -39,6 +40,7 @@ class BatchResult:
     summary_csv: Path
     interrupted: bool = False
     not_started: list[Path] = field(default_factory=list)
+    sandbox_lost: str | None = None      # why the sandbox became unavailable part-way; the rest was not graded
 
     @property
     def internal_errors(self) -> int:
@@ -128,10 +130,12 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     remove_abandoned_temp_files(out_dir)
     options = dict(exercise_id=exercise_id, sandbox=sandbox, blind=blind, limits_overrides=limits_overrides,
                    force=force)
+    sweep_leftovers(sandbox=sandbox)
     if on_start:
         on_start(len(planned))
     done: dict[int, GradeOutcome] = {}
     interrupted = False
+    lost: SandboxUnavailable | None = None
 
     def finish(position: int, outcome: GradeOutcome) -> None:
         if position in done:
@@ -143,21 +147,37 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     try:
         if jobs == 1 or len(planned) == 1:
             for position, job in enumerate(planned):
-                finish(position, grade_one(job, out_dir=out_dir, options=options))
+                finish(position, _grade_or_record_loss(job, position, out_dir=out_dir, options=options,
+                                                       finish=finish))
         else:
             _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish, blind=blind)
     except KeyboardInterrupt:
         interrupted = True
+    except SandboxUnavailable as exc:
+        if not done and not isinstance(exc, SandboxLost):
+            raise  # unavailable from the start: nothing was graded, one line and exit 3
+        lost = exc
     outcomes = [done[i] for i in sorted(done)]
     rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
     metric = next((o.document["scores"]["primary_metric"] for o in outcomes
                    if o.document["scores"]["primary_metric"]), None)
     return BatchResult(
-        outcomes=outcomes, interrupted=interrupted,
+        outcomes=outcomes, interrupted=interrupted, sandbox_lost=str(lost) if lost else None,
         not_started=[job.source for i, job in enumerate(planned) if i not in done],
         index_html=write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric),
         summary_csv=write_summary_csv(rows, out_dir=out_dir, blind=blind),
     )
+
+
+def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, options: dict[str, Any],
+                          finish: Callable[[int, GradeOutcome], None]) -> GradeOutcome:
+    """grade_one; when the engine went away mid-run, the interrupted submission's report is kept first."""
+    try:
+        return grade_one(job, out_dir=out_dir, options=options)
+    except SandboxLost as exc:
+        if exc.outcome is not None:
+            finish(position, exc.outcome)
+        raise
 
 
 def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, Any], jobs: int,
@@ -171,15 +191,32 @@ def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, 
     try:
         futures = {executor.submit(_grade_in_worker, job, out_dir=out_dir, options=options): i
                    for i, job in enumerate(planned)}
+        lost: SandboxUnavailable | None = None
         for future in as_completed(futures):
             position = futures[future]
             try:
                 outcome = future.result()
-            except SandboxUnavailable:
-                raise
+            except SandboxUnavailable as exc:
+                # the others cannot run either: cancel what has not started, let the running ones end
+                lost = lost or exc
+                stopping.set()
+                for pending in futures:
+                    pending.cancel()
+                if isinstance(exc, SandboxLost) and exc.outcome is not None:
+                    finish(position, exc.outcome)
+                continue
+            except (CancelledError, KeyboardInterrupt):
+                if lost is None:
+                    raise
+                continue  # queued when the engine went away: not started
             except Exception as exc:  # the worker itself died (e.g. killed): still a report for this one
                 outcome = failure_outcome(planned[position], out_dir=out_dir, blind=blind, error=exc)
             finish(position, outcome)
+        if lost is not None:
+            executor.shutdown(wait=True)
+            raise lost
+    except SandboxUnavailable:
+        raise
     except BaseException:
         for future in futures:
             future.cancel()

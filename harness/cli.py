@@ -167,7 +167,8 @@ GRADE_EPILOG = """\b
 Exit codes:
   0  report(s) written (a failing notebook or a rejected zip still gets a report)
   2  bad input: nothing gradable (e.g. a path that does not exist, an unknown exercise)
-  3  sandbox unavailable (--sandbox docker without a reachable Docker engine)
+  3  sandbox unavailable: no reachable Docker engine for --sandbox docker, or the engine
+     stopped during the batch (finished reports, index and CSV kept; re-run to grade the rest)
   4  internal error (a report saying so is written for each affected submission)
   130 interrupted (Ctrl-C); finished reports and the index are kept
 """
@@ -211,5 +212,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandb
     print_batch(result, as_json=as_json)
     if result.interrupted:
         sys.exit(130)
+    if result.sandbox_lost:
+        sys.exit(3)
     if result.internal_errors:
         sys.exit(4)

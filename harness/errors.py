@@ -13,3 +13,10 @@ class SandboxUnavailable(HarnessError):
 
 class SubmissionRejected(HarnessError):
     """The submission cannot be graded as given (broken zip, no notebook, ...); still gets a report."""
+
+
+class SandboxLost(SandboxUnavailable):
+    """The Docker engine went away during a run: not the submission's fault, and the same command grades it
+    once the engine is back. `outcome` is the report written for the interrupted submission, if any."""
+
+    outcome = None

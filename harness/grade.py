@@ -9,7 +9,6 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,8 +21,10 @@ import nbformat
 
 from graders import Evidence, Finding, GradingContext, Status, run_checks
 from harness.atomic_files import remove_abandoned_temp_files, write_text_atomic
-from harness.errors import HarnessError, SubmissionRejected
+from harness.errors import HarnessError, SandboxLost, SubmissionRejected
 from harness.exercise import Exercise, load_exercise
+from harness.leftovers import GRADE_TEMP_PREFIX
+from harness.ownership import owned_temp_dir
 from harness.report.html_report import HiddenCurves, render_report_html
 from harness.report.json_report import write_json_report
 from harness.report.model import (
@@ -151,21 +152,29 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
     info = SubmissionInfo(label=label, kind=submission_kind(source), input_sha256=digest,
                           source_name=None if blind else source.name)
     started = utc_now()
-    with tempfile.TemporaryDirectory(prefix="harness-grade-") as tmp:
+    lost = None
+    with owned_temp_dir(GRADE_TEMP_PREFIX) as tmp:
         try:
-            report, notebook, curves = _grade(source=source, tmp=Path(tmp), info=info, started=started,
+            report, notebook, curves = _grade(source=source, tmp=tmp, info=info, started=started,
                                               chosen=chosen, sandbox=sandbox, blind=blind,
                                               limits_overrides=limits_overrides, on_progress=on_progress)
         except SubmissionRejected as exc:
             report, notebook, curves = rejected_report(info=info, started=started, message=str(exc),
                                                        blind=blind), None, None
+        except SandboxLost as exc:
+            lost = exc
+            report, notebook, curves = sandbox_lost_report(info=info, started=started, blind=blind), None, None
         except HarnessError:
             raise
         except Exception as exc:  # our bug must still leave a report saying so, never a lost submission
             report, notebook, curves = internal_error_report(info=info, started=started, error=exc,
                                                              blind=blind), None, None
         document = write_report(report, report_dir=report_dir, notebook=notebook, curves=curves)
-    return GradeOutcome(source=source, report_dir=report_dir, document=document)
+    outcome = GradeOutcome(source=source, report_dir=report_dir, document=document)
+    if lost is not None:  # the batch must stop: the rest cannot run either
+        lost.outcome = outcome
+        raise lost
+    return outcome
 
 
 def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chosen: Exercise | None, sandbox: str,
@@ -379,6 +388,16 @@ def rejected_report(*, info: SubmissionInfo, started: str, message: str, blind: 
                   finished_at=utc_now(), submission=info, blind=blind,
                   run=RunInfo(verdict=Verdict.NOT_RUN.value, message="Nothing was run: the submission was rejected."),
                   findings=[finding], debrief=debrief_from([finding]))
+
+
+def sandbox_lost_report(*, info: SubmissionInfo, started: str, blind: bool) -> Report:
+    """The engine went away mid-run: not graded, not the candidate's fault; an internal_error outcome, so the
+    next run grades it again."""
+    message = ("The Docker engine stopped during the run, so this submission was not graded; this is not the "
+               "candidate's fault. Start the engine again and re-run the same command to grade it.")
+    return Report(outcome=Outcome.INTERNAL_ERROR, message=message, tool_version=tool_version(),
+                  started_at=started, finished_at=utc_now(), submission=info, blind=blind,
+                  run=RunInfo(verdict=Verdict.NOT_RUN.value, message=message), warnings=[message])
 
 
 def internal_error_report(*, info: SubmissionInfo, started: str, error: BaseException, blind: bool) -> Report:

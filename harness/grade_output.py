@@ -67,10 +67,16 @@ def print_batch(result: BatchResult, *, as_json: bool) -> None:
             "reports": [outcome_summary(o) for o in result.outcomes],
             "index_html": str(result.index_html), "summary_csv": str(result.summary_csv),
             "interrupted": result.interrupted, "not_started": [str(p) for p in result.not_started],
+            "sandbox_lost": result.sandbox_lost,
         }, indent=2))
         return
     for outcome in result.outcomes:
         click.echo(outcome_line(outcome))
+    for source in result.not_started:
+        click.echo(f"{source}: not graded")
     click.echo(f"index: {result.index_html}\nsummary: {result.summary_csv}")
     if result.interrupted:
         click.secho(f"interrupted: {len(result.not_started)} submission(s) not graded", fg="yellow", err=True)
+    elif result.sandbox_lost:
+        click.secho(f"sandbox unavailable: {result.sandbox_lost}. Finished reports, the index and the CSV are "
+                    "kept; start the engine again and re-run the same command to grade the rest.", fg="red", err=True)

@@ -49,10 +49,14 @@ def status() -> None:
 
 
 def prune(*, images: bool, everything: bool) -> None:
+    from harness.leftovers import remove_abandoned_temp_folders
+
     try:
         client = docker_backend.connect_engine()
     except SandboxUnavailable:
         client = None
-    report = docker_backend.prune(client, images=images, everything=everything)
-    Console().print(f"removed {report.containers} container(s), {len(report.images)} image(s)"
-                    f"{': ' + ', '.join(report.images) if report.images else ''}, {report.temp_dirs} temp folder(s)")
+    report = docker_backend.prune(client, images=images, everything=everything) if client else None
+    temp_dirs = remove_abandoned_temp_folders(everything=everything)
+    removed_images = report.images if report else []
+    Console().print(f"removed {report.containers if report else 0} container(s), {len(removed_images)} image(s)"
+                    f"{': ' + ', '.join(removed_images) if removed_images else ''}, {temp_dirs} temp folder(s)")

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, SandboxUnavailable
+from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
+from harness.ownership import current_owner, owner_is_gone
 from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment, thread_count
 from harness.sandbox.image import (LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID, build_args, build_context,
                                    debootstrap_rootfs, image_tag, wheelhouse)
 from harness.sandbox.result import Limits
-from harness.sandbox.workspace import Workspace, remove_stale_workspaces
+from harness.sandbox.workspace import Workspace
 
 HOME = "/home/sandbox"
 WORK = "/work"
@@ -36,6 +37,8 @@ OUT = "/harness-out"
 IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
 LOG_TAIL_LINES = 60
 MEMORY_POLL_SECONDS = 0.5
+ENGINE_STOPPED = "the Docker engine stopped during the run"
+OWNER_LABEL = f"{LABEL}.owner"    # harness.ownership.current_owner() of the grading process
 # cgroup v1 (cgroupfs driver) and v2 (systemd driver) places of the container's peak memory.
 PEAK_MEMORY_FILES = ("/sys/fs/cgroup/memory/docker/{id}/memory.max_usage_in_bytes",
                      "/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.peak")
@@ -52,6 +55,16 @@ def connect_engine() -> Any:
         raise SandboxUnavailable(
             f"no Docker engine is reachable ({type(exc).__name__}); start Docker, or grade with --sandbox local "
             "(no isolation)") from None
+
+
+def engine_accepts_connections() -> bool:
+    """Asked on a new connection: a stopping engine closes its socket first (then stops its containers) but
+    still answers on connections already open, such as the client's pool."""
+    try:
+        connect_engine().close()
+        return True
+    except SandboxUnavailable:
+        return False
 
 
 def ensure_image(client: Any, *, progress: Progress) -> str:
@@ -151,29 +164,46 @@ def _packages_in(client: Any, tag: str) -> dict[str, str]:
 class PruneReport:
     containers: int
     images: list[str]
-    temp_dirs: int
 
 
-def prune(client: Any | None, *, images: bool, everything: bool = False) -> PruneReport:
-    """Remove labelled containers, stale sandbox images and leftover temp folders.
+def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport:
+    """Remove labelled containers and stale sandbox images.
 
-    Unless `everything`, what may belong to a grading run still in progress (a running container or
-    a recently touched temp folder) is kept.
+    Unless `everything`, a running container is kept while its grader lives (it may be grading right now).
     """
     removed_containers, removed_images = 0, []
-    if client is not None:
-        for container in client.containers.list(all=True, filters={"label": LABEL}):
-            if everything or container.status != "running":
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        if everything or container.status != "running" or owner_is_gone(container.labels.get(OWNER_LABEL, "")):
+            container.remove(force=True)
+            removed_containers += 1
+    if images:
+        current = image_tag()
+        for found in client.images.list(name=REPOSITORY):
+            if current not in found.tags:
+                client.images.remove(found.id, force=True)
+                removed_images.extend(found.tags)
+    return PruneReport(containers=removed_containers, images=removed_images)
+
+
+def remove_abandoned_containers() -> int:
+    """Remove sandbox containers whose grading process is gone (engine crash, SIGKILL, reboot), never one of a
+    grader that still runs or of another host; without a reachable engine there is nothing to do."""
+    import docker.errors
+
+    try:
+        client = connect_engine()
+    except SandboxUnavailable:
+        return 0
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+        if owner_is_gone(container.labels.get(OWNER_LABEL, "")):
+            try:
                 container.remove(force=True)
-                removed_containers += 1
-        if images:
-            current = image_tag()
-            for found in client.images.list(name=REPOSITORY):
-                if current not in found.tags:
-                    client.images.remove(found.id, force=True)
-                    removed_images.extend(found.tags)
-    return PruneReport(containers=removed_containers, images=removed_images,
-                       temp_dirs=remove_stale_workspaces(everything=everything))
+                removed += 1
+            except docker.errors.APIError:  # removed by another sweep at the same moment
+                pass
+    client.close()
+    return removed
 
 
 def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
@@ -202,7 +232,7 @@ def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
                  Ulimit(name="core", soft=0, hard=0)],
         log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         environment=sandbox_environment(home=HOME, tmp="/tmp", cpus=limits.cpus, path=IMAGE_PATH),
-        labels={LABEL: "1"},
+        labels={LABEL: "1", OWNER_LABEL: current_owner()},
         stdin_open=False,
         detach=True,
     )
@@ -273,12 +303,21 @@ class DockerRunner:
             finally:
                 timer.cancel()
                 peak.stop.set()
+            if not engine_accepts_connections():  # a stopping engine stops its containers: not the run's doing
+                raise SandboxLost(ENGINE_STOPPED)
             wall = time.monotonic() - started
             container.reload()
             oom_killed = bool(container.attrs["State"].get("OOMKilled"))
             (ws.root / "runner.log").write_bytes(container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES))
-        except docker.errors.APIError as exc:
-            raise SandboxUnavailable(f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
+        except SandboxLost:
+            raise
+        except Exception as exc:
+            if not engine_accepts_connections():
+                raise SandboxLost(ENGINE_STOPPED) from None
+            if isinstance(exc, docker.errors.APIError):
+                raise SandboxUnavailable(
+                    f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
+            raise
         finally:
             if container is not None:
                 self._remove(container)

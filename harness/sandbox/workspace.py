@@ -1,7 +1,7 @@
 """The throw-away folders a run uses, and reading its results back out of them.
 
-Layout of one run (a fresh temp dir, prefix TEMP_PREFIX so `harness sandbox prune` can find leftovers;
-mode 0700, owned by the grading user):
+Layout of one run (a fresh temp dir, prefix TEMP_PREFIX so leftovers can be found (harness/leftovers.py);
+mode 0700, owned by the grading user, marked with its grading process in .owner):
   in/     copy of the submission folder: regular files only, without its own data/; the sandbox only
           reads it (Docker: read-only mount) and the runner copies it into the working folder
   work/   the working folder for the local backend (Docker uses a sized tmpfs instead)
@@ -16,18 +16,16 @@ import binascii
 import json
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import jsonschema
 
+from harness.ownership import mark_owned
 from harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
 from harness.sandbox.runner import FILES_VERSION, RESULT_FILES, copy_in
 
 TEMP_PREFIX = "takehome-sandbox-"
-# A grading run touches its temp folder at least this often (the longest sensible total limit).
-IN_USE_SECONDS = 2 * 3600
 RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")   # copied as they are
 FILES_SCHEMA = {
     "type": "object",
@@ -68,6 +66,7 @@ def create_workspace(*, notebook: Path, workdir: Path) -> Workspace:
     if not notebook.is_relative_to(workdir):
         raise ValueError(f"notebook {notebook} is not inside workdir {workdir}")
     root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    mark_owned(root)   # outside in/ and out/: the sandbox never sees it
     ws = Workspace(root=root, input=root / "in", work=root / "work", out=root / "out", home=root / "home",
                    tmp=root / "tmp", notebook=root / "in" / notebook.relative_to(workdir))
     try:
@@ -85,16 +84,6 @@ def create_workspace(*, notebook: Path, workdir: Path) -> Workspace:
         ws.remove()
         raise
     return ws
-
-
-def remove_stale_workspaces(*, everything: bool) -> int:
-    """Remove leftover run folders; unless `everything`, keep those touched within IN_USE_SECONDS."""
-    removed = 0
-    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        if everything or time.time() - folder.stat().st_mtime > IN_USE_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
 
 
 @dataclass
