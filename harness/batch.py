@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atomic_files import remove_abandoned_temp_files
-from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
+from harness.atomic_files import is_no_room, remove_abandoned_temp_files
+from harness.errors import HarnessError, OutputUnwritable, SandboxLost, SandboxUnavailable
 from harness.grade import (
-    GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, rejected_report,
-    submission_kind, submission_label, utc_now, write_report,
+    GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, output_unwritable,
+    rejected_report, submission_kind, submission_label, utc_now, write_report,
 )
 from harness.leftovers import sweep_leftovers
 from harness.report.index import index_row, write_index_html, write_summary_csv
@@ -71,7 +71,7 @@ def grade_one(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> Grade
     try:
         return grade_submission(source=job.source, out_dir=out_dir, label=job.label, digest=job.digest,
                                 **options)
-    except SandboxUnavailable:
+    except (SandboxUnavailable, OutputUnwritable):
         raise
     except HarnessError as exc:
         return failure_outcome(job, out_dir=out_dir, blind=options["blind"], message=str(exc))
@@ -136,6 +136,7 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     done: dict[int, GradeOutcome] = {}
     interrupted = False
     lost: SandboxUnavailable | None = None
+    full: OutputUnwritable | None = None
 
     def finish(position: int, outcome: GradeOutcome) -> None:
         if position in done:
@@ -157,15 +158,25 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
         if not done and not isinstance(exc, SandboxLost):
             raise  # unavailable from the start: nothing was graded, one line and exit 3
         lost = exc
+    except OutputUnwritable as exc:
+        full = exc
     outcomes = [done[i] for i in sorted(done)]
     rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
     metric = next((o.document["scores"]["primary_metric"] for o in outcomes
                    if o.document["scores"]["primary_metric"]), None)
+    try:
+        index_html = write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric)
+        summary_csv = write_summary_csv(rows, out_dir=out_dir, blind=blind)
+    except OSError as exc:
+        if not is_no_room(exc):
+            raise
+        full = full or output_unwritable(out_dir, exc)
+    if full is not None:  # one line and exit 5; the finished reports are complete on disk
+        raise full
     return BatchResult(
         outcomes=outcomes, interrupted=interrupted, sandbox_lost=str(lost) if lost else None,
         not_started=[job.source for i, job in enumerate(planned) if i not in done],
-        index_html=write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric),
-        summary_csv=write_summary_csv(rows, out_dir=out_dir, blind=blind),
+        index_html=index_html, summary_csv=summary_csv,
     )
 
 
@@ -205,6 +216,8 @@ def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, 
                 if isinstance(exc, SandboxLost) and exc.outcome is not None:
                     finish(position, exc.outcome)
                 continue
+            except OutputUnwritable:
+                raise  # stop the batch: every other report would fail the same way
             except (CancelledError, KeyboardInterrupt):
                 if lost is None:
                     raise

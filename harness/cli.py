@@ -170,6 +170,7 @@ Exit codes:
   3  sandbox unavailable: no reachable Docker engine for --sandbox docker, or the engine
      stopped during the batch (finished reports, index and CSV kept; re-run to grade the rest)
   4  internal error (a report saying so is written for each affected submission)
+  5  the output folder is full or not writable (finished reports kept; re-run to grade the rest)
   130 interrupted (Ctrl-C); finished reports and the index are kept
 """
 

@@ -20,3 +20,9 @@ class SandboxLost(SandboxUnavailable):
     once the engine is back. `outcome` is the report written for the interrupted submission, if any."""
 
     outcome = None
+
+
+class OutputUnwritable(HarnessError):
+    """The output folder is full or not writable: the batch stops, what is complete stays, a re-run resumes."""
+
+    exit_code = 5

@@ -20,8 +20,8 @@ from typing import Any
 import nbformat
 
 from graders import Evidence, Finding, GradingContext, Status, run_checks
-from harness.atomic_files import remove_abandoned_temp_files, write_text_atomic
-from harness.errors import HarnessError, SandboxLost, SubmissionRejected
+from harness.atomic_files import is_no_room, remove_abandoned_temp_files, write_text_atomic
+from harness.errors import HarnessError, OutputUnwritable, SandboxLost, SubmissionRejected
 from harness.exercise import Exercise, load_exercise
 from harness.leftovers import GRADE_TEMP_PREFIX
 from harness.ownership import owned_temp_dir
@@ -417,15 +417,26 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
     Each file is replaced atomically, and the old report.json goes first, so a grader killed half-way leaves
     a folder that the next run grades again, never a half-written file.
     """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_temp_files(report_dir)
-    for name in REPORT_FILES:
-        (report_dir / name).unlink(missing_ok=True)
-    if notebook is not None and report.run.verdict != Verdict.NOT_RUN.value:
-        saved = nbformat.from_dict(notebook)
-        if report.blind:
-            for key in ("authors", "author"):
-                saved.metadata.pop(key, None)
-        write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
-    write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
-    return write_json_report(report, report_dir / "report.json")
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_temp_files(report_dir)
+        for name in REPORT_FILES:
+            (report_dir / name).unlink(missing_ok=True)
+        if notebook is not None and report.run.verdict != Verdict.NOT_RUN.value:
+            saved = nbformat.from_dict(notebook)
+            if report.blind:
+                for key in ("authors", "author"):
+                    saved.metadata.pop(key, None)
+            write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
+        write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
+        return write_json_report(report, report_dir / "report.json")
+    except OSError as exc:
+        if not is_no_room(exc):
+            raise
+        raise output_unwritable(report_dir.parent, exc) from None
+
+
+def output_unwritable(out_dir: Path, exc: OSError) -> OutputUnwritable:
+    return OutputUnwritable(f"cannot write to the output folder {out_dir}: {exc.strerror}. Reports already "
+                            "finished are complete and kept; make room (or make it writable) and re-run the same "
+                            "command to grade the rest")

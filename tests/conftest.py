@@ -1,5 +1,5 @@
-"""Shared test fixtures. Docker and browser tests skip when their engine or browser is missing, except
-under CI=true where they fail."""
+"""Shared test fixtures. Docker, browser and root tests skip when their engine, browser or root is missing,
+except under CI=true where they fail."""
 from __future__ import annotations
 
 import functools
@@ -29,6 +29,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 _MISSING = {
     "docker": ("no Docker engine reachable", lambda: not docker_engine_reachable()),
     "browser": (f"headless Chromium ({CHROMIUM}) is not installed", lambda: not CHROMIUM.exists()),
+    "root": ("not running as root (needed to mount a tmpfs)", lambda: os.geteuid() != 0),
 }
 
 
@@ -37,6 +38,10 @@ def missing(marker: str) -> str | None:
     """Why tests with this marker cannot run here, or None when they can (asked once per session)."""
     reason, is_missing = _MISSING[marker]
     return reason if is_missing() else None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "root: needs root, e.g. to mount a tmpfs (skips without, fails under CI=true)")
 
 
 def pytest_runtest_setup(item):
