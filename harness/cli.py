@@ -54,11 +54,15 @@ def exercises_cmd() -> None:
 def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
     """Write a zip for one candidate: instructions, their own data variant, starter notebook."""
     from harness.bundle import create_bundle
-    from harness.variants import current_secret, secret_path
+    from harness.variants import current_secret, issued_under_other_secrets, secret_path
 
     first_secret = current_secret() is None
     info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir)
     click.echo(f"bundle {info.bundle_id} for {info.candidate}: {info.path}")
+    if others := issued_under_other_secrets(current_secret()):
+        click.secho(f"warning: {others} earlier bundle(s) in the registry were issued under a different grading "
+                    "secret than the one in use now; grading them needs that secret (harness secret import)",
+                    fg="yellow", err=True)
     if first_secret:
         click.secho(f"created a new grading secret in {secret_path()}. Back it up now (harness secret export > "
                     "FILE, kept somewhere safe): without it, no bundle can be scored against its hidden labels.",

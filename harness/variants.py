@@ -101,9 +101,14 @@ def import_secret(value: bytes, *, force: bool) -> tuple[int, int]:
         write_bytes_atomic(path, value + b"\n", mode=0o600)
     except OSError as exc:
         raise HarnessError(f"cannot write the grading secret {path}: {exc.strerror}") from None
-    fingerprint = secret_fingerprint(value)
-    recorded = [b for b in list_bundles() if b.secret_fingerprint]
-    return sum(b.secret_fingerprint == fingerprint for b in recorded), len(recorded)
+    recorded = sum(1 for b in list_bundles() if b.secret_fingerprint)
+    return recorded - issued_under_other_secrets(value), recorded
+
+
+def issued_under_other_secrets(secret: bytes) -> int:
+    """How many registry bundles a different secret issued (they cannot be verified with this one)."""
+    fingerprint = secret_fingerprint(secret)
+    return sum(1 for b in list_bundles() if b.secret_fingerprint and b.secret_fingerprint != fingerprint)
 
 
 def unverified_reason(*, bundle_id: str, secret: bytes) -> str:

@@ -136,3 +136,10 @@ def test_show_path_and_export(file_secret, tmp_path):
     exported = run(harness, "secret", "export").output.strip()
     assert exported == secret_path().read_text().strip()
     assert secret_fingerprint(exported.encode()) in run(harness, "secret", "show-path").output
+
+
+def test_bundling_under_a_different_secret_than_earlier_bundles_warns(harness_home, tmp_path, monkeypatch):
+    issue(tmp_path)
+    monkeypatch.setenv(SECRET_ENV, "another-secret")
+    result = run(harness, "bundle", "churn", "--candidate", "Bob", "--out", tmp_path)
+    assert result.exit_code == 0 and "1 earlier bundle(s)" in result.output and "different grading secret" in result.output
