@@ -22,6 +22,7 @@ MIN_SAMPLE = 10          # fewer sampled rows than this and an overlap is not wo
 HELD_OUT_BELOW = 0.2     # share of evaluated rows also used for fitting: below -> held out
 TRAINING_ABOVE = 0.8     # above -> it is an evaluation on the fitting rows (duplicates stay far below this)
 SAME_ROWS_ABOVE = 0.9    # two row sets are "the same rows"
+REPETITIVE_BELOW = 0.8   # distinct rows below this share of all rows: exact matches no longer identify rows
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "fit_predict")
@@ -100,6 +101,7 @@ class RowSet:
     hashes: frozenset[int]
     via: tuple[str, ...] = ()
     times: tuple[tuple[str, TimeRange], ...] = ()
+    uniq: int | None = None      # distinct rows among all n (not only the sample)
 
     @classmethod
     def of(cls, data: Any) -> RowSet | None:
@@ -112,7 +114,16 @@ class RowSet:
         hashes = frozenset(h for h in data["h"] if isinstance(h, int))
         via = tuple(str(v) for v in data.get("via", []) if isinstance(v, str)) if isinstance(data.get("via"), list) else ()
         n = data.get("n") if isinstance(data.get("n"), int) else None
-        return cls(n=n, mod=mod, hashes=hashes, via=via, times=_times(data))
+        return cls(n=n, mod=mod, hashes=hashes, via=via, times=_times(data), uniq=_int(data.get("uniq")))
+
+    @property
+    def repetitive(self) -> bool:
+        """Many rows repeat others exactly (few distinct values, or copies): then an evaluated row equal to a
+        fitted row may be another customer with the same values, so overlaps no longer identify rows."""
+        return self.uniq is not None and bool(self.n) and self.uniq < REPETITIVE_BELOW * self.n
+
+    def same_size(self, other: RowSet) -> bool:
+        return bool(self.n) and bool(other.n) and abs(self.n - other.n) <= 0.01 * other.n
 
     def time(self, column: str) -> TimeRange | None:
         return next((r for name, r in self.times if name == column), None)
@@ -159,6 +170,7 @@ class Fit:
     has_y: bool
     best_est: str | None = None
     best_params: str | None = None
+    labels: str | None = None          # content hash of y
 
     @property
     def is_dummy(self) -> bool:
@@ -367,7 +379,8 @@ def analyse(events: list[dict[str, Any]], notebook: Any | None = None) -> TraceA
                     params=_str(e.get("params")), rows=RowSet.of(e.get("rows")), columns=_strs(e.get("columns")),
                     features_out=_strs(e.get("features_out")), has_y=bool(e.get("has_y")),
                     best_est=e.get("best_est") if isinstance(e.get("best_est"), str) else None,
-                    best_params=e.get("best_params") if isinstance(e.get("best_params"), str) else None))
+                    best_params=e.get("best_params") if isinstance(e.get("best_params"), str) else None,
+                    labels=_labels_hash(e.get("y"))))
             if method in PREDICT_METHODS:
                 result.predictions.append(Prediction(
                     id=e["id"], cell=cell, line=line, est=_str(e.get("est")), cls=_str(e.get("cls"), "?"),
@@ -402,7 +415,13 @@ def _finish(result: TraceAnalysis, ev: Evaluation) -> Evaluation:
         ev.is_baseline = ev.is_baseline or ev.fit.is_dummy
         if ev.rows is not None:
             ev.overlap = ev.rows.share_in(ev.fit.rows)
-    if ev.overlap is not None:
+    fit_rows = ev.fit.rows if ev.fit is not None else None
+    if ev.fit is not None and ev.labels is not None and ev.labels == ev.fit.labels:
+        ev.heldout = False  # scored against the very label vector the model was fitted with
+    elif fit_rows is not None and ev.rows is not None and (fit_rows.repetitive or ev.overlap is None):
+        # few distinct rows: matching values are not matching rows, so only the split's labels decide
+        ev.heldout = True if ev.label_role == "test" else None
+    elif ev.overlap is not None:
         ev.heldout = True if ev.overlap < HELD_OUT_BELOW else False if ev.overlap > TRAINING_ABOVE else None
     elif ev.label_role is not None and ev.fit is None:
         ev.heldout = ev.label_role == "test" or None
@@ -413,7 +432,17 @@ def _score_evaluation(result: TraceAnalysis, e: dict[str, Any]) -> Evaluation:
     ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=f"{_str(e.get('cls'))}.score",
                     value=_value(e.get("value")), via="score", est=_str(e.get("est")), rows=RowSet.of(e.get("rows")),
                     labels=_labels_hash(e.get("y")))
+    _label_role(result, ev, _link(e.get("y")))
     return _finish(result, ev)
+
+
+def _label_role(result: TraceAnalysis, ev: Evaluation, link: dict[str, Any]) -> Split | None:
+    """Which side of a train_test_split the labels came from (even parts are training parts)."""
+    split = next((s for s in result.splits if s.id == _int(link.get("split"))), None)
+    if split is not None and _int(link.get("part")) is not None:
+        ev.label_role = "train" if link["part"] % 2 == 0 else "test"
+        ev.split = split
+    return split
 
 
 def _cv_evaluation(e: dict[str, Any]) -> Evaluation:
@@ -458,10 +487,7 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
     true_link = _link(e.get("y_true"))
     ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=name,
                     value=_value(e.get("value")), via="unlinked", labels=_labels_hash(e.get("y_true")))
-    split = next((s for s in result.splits if s.id == _int(true_link.get("split"))), None)
-    if split is not None and _int(true_link.get("part")) is not None:
-        ev.label_role = "train" if true_link["part"] % 2 == 0 else "test"
-        ev.split = split
+    split = _label_role(result, ev, true_link)
     pred_link = _link(pred_info)
     producer = by_id.get(_int(pred_link.get("call")))
     if producer is not None and producer["ev"] == "cv":

@@ -71,8 +71,9 @@ def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding 
                       _evidence(final, notebook, f"model {final.model}: {final.metric} {_fmt(final.value)}")],
             details={"basis": "trace", "baseline": _score(base), "model": model_info})
     if baselines:
-        base = baselines[-1]
-        where = ("on rows the model was trained on" if final.heldout is False else
+        base = matching[-1] if matching else baselines[-1]
+        where = ("on the same rows as the model, but those are rows the model was trained on" if matching else
+                 "on rows the model was trained on" if final.heldout is False else
                  "on different rows from the model's reported score")
         return Finding(
             check=CHECK_ID, title=TITLE, status=Status.CONCERN,

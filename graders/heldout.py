@@ -132,6 +132,19 @@ def no_evaluation_issue(ctx: GradingContext, a: TraceAnalysis, facts: StaticFact
         evidence=[_fit_evidence(fit, notebook=ctx.notebook, summary=f"{fit.final_cls} fitted, never evaluated")])
 
 
+def _share_by_count(transformer: Fit, ev: Evaluation) -> float | None:
+    """1.0 when a supervised transformer (it needs labels, so it cannot have seen the unlabeled rows to predict)
+    was fitted, before the model, on at least as many rows as the model's fitting rows and the evaluated rows
+    together: it saw the evaluated rows. For rows with too few distinct values to match them one by one."""
+    model = ev.fit
+    if model is None or model.rows is None or transformer.rows is None or ev.rows is None:
+        return None
+    counts = (transformer.rows.n, model.rows.n, ev.rows.n)
+    if not all(counts) or transformer.id > model.id:
+        return None
+    return 1.0 if counts[0] >= 0.99 * (counts[1] + counts[2]) else None
+
+
 def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
     """Transformers fitted on rows that were later used to evaluate a model whose inputs they produced."""
     issues, seen = [], set()
@@ -142,6 +155,8 @@ def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
         for token in sorted(through):
             fit = next((f for f in reversed(a.transformer_fits) if f.est == token and f.id < ev.id), None)
             share = ev.rows.share_in(fit.rows) if fit is not None else None
+            if share is None and fit is not None and fit.is_supervised_transformer:
+                share = _share_by_count(fit, ev)
             if fit is None or share is None or share < LEAK_SHARE or fit.id in seen:
                 continue
             seen.add(fit.id)

@@ -117,3 +117,26 @@ model = make_imb_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegre
                                                   MODEL_ON_TEST),
          {"heldout": P, "baseline": P}, requires=("imblearn",), clean=True),
 ]
+
+# pattern 6: few distinct rows (binary features, or a selector keeping three of them) must not make held-out rows
+# look like training rows, and the finding names the real cause
+BINARY = """\
+Xb = (X > X.median()).astype(int)  # yes/no features: many customers share the same row"""
+
+CASES += [
+    Case("clean_repetitive_rows_split_properly", notebook(LOAD, BINARY + """
+X = Xb[["tenure_months", "monthly_charges", "support_tickets_90d"]]""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST, """\
+print("accuracy", model.score(X_test, y_test))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+    Case("repetitive_rows_scored_on_training_rows", notebook(LOAD, BINARY, """\
+from sklearn.linear_model import LogisticRegression
+from sklearn.dummy import DummyClassifier
+print("baseline", roc_auc_score(y, DummyClassifier().fit(Xb, y).predict_proba(Xb)[:, 1]))
+model = LogisticRegression(max_iter=500).fit(Xb, y)
+print("AUC", roc_auc_score(y, model.predict_proba(Xb)[:, 1]))"""),
+         {"heldout": F, "baseline": C}),
+    Case("selection_of_three_binary_columns_before_split", notebook(LOAD, BINARY + """
+from sklearn.feature_selection import SelectKBest, chi2
+X = SelectKBest(chi2, k=3).fit_transform(Xb, y)""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}),
+]
