@@ -102,6 +102,7 @@ class RowSet:
     via: tuple[str, ...] = ()
     times: tuple[tuple[str, TimeRange], ...] = ()
     uniq: int | None = None      # distinct rows among all n (not only the sample)
+    synthetic: int | None = None  # rows an imbalanced-learn sampler made up (SMOTE's interpolations)
 
     @classmethod
     def of(cls, data: Any) -> RowSet | None:
@@ -114,7 +115,8 @@ class RowSet:
         hashes = frozenset(h for h in data["h"] if isinstance(h, int))
         via = tuple(str(v) for v in data.get("via", []) if isinstance(v, str)) if isinstance(data.get("via"), list) else ()
         n = data.get("n") if isinstance(data.get("n"), int) else None
-        return cls(n=n, mod=mod, hashes=hashes, via=via, times=_times(data), uniq=_int(data.get("uniq")))
+        return cls(n=n, mod=mod, hashes=hashes, via=via, times=_times(data), uniq=_int(data.get("uniq")),
+                   synthetic=_int(data.get("synthetic")))
 
     @property
     def repetitive(self) -> bool:

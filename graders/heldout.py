@@ -299,7 +299,19 @@ def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[
                       Evidence(source="static", summary="the split of the resampled rows", cell=found.split.cell,
                                lines=found.split.code, data={"line": found.split.line}),
                       *([_ev_evidence(final, notebook, "the reported score")] if reported else [])]))
-    if issues or final is None or final.overlap is None or not HELD_OUT_BELOW <= final.overlap <= TRAINING_ABOVE:
+    if issues or final is None:
+        return issues
+    made_up = final.rows.synthetic if final.rows is not None else None
+    if made_up and final.rows.n:
+        return [Issue(
+            status=Status.FAIL,
+            sentence=(f"{made_up} of the {final.rows.n} rows the reported score of {final.model} was computed on were "
+                      "made up by an oversampler (SMOTE or the like), so the sampler ran before the split: the "
+                      "evaluation rows are partly synthetic neighbours of training rows and the score is optimistic."),
+            question="Where in the notebook does the oversampling happen, and what does the model score on real "
+                     "held-out customers only?",
+            evidence=[_ev_evidence(final, notebook, f"{final.metric} on {final.rows.n} rows, {made_up} synthetic")])]
+    if final.overlap is None or not HELD_OUT_BELOW <= final.overlap <= TRAINING_ABOVE:
         return issues
     return [Issue(
         status=Status.CONCERN,

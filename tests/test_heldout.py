@@ -167,3 +167,35 @@ def test_sub_checks_say_what_ran_and_what_did_not_apply():
     assert "Time order could not be checked (" in forecasting.explanation
     ctx.exercise = forecasting_exercise(time_column=None)
     assert heldout.run(ctx).details["sub_checks"]["time_order"] == "not applicable: the exercise names no time column"
+
+
+def test_synthetic_rows_among_the_reported_scores_rows_fail():
+    scored = {**rows(80, 100), "synthetic": 6}
+    trace = [fit(1, "e1", "LogisticRegression", rows(0, 80)), predict(2, "e1", "LogisticRegression", scored),
+             metric(3, 2, 0.9)]
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.FAIL
+    assert "6 of the 20 rows" in finding.explanation and "oversampler" in finding.explanation
+
+
+def test_many_exact_copies_of_fitting_rows_without_resampling_code_are_a_concern():
+    trace = [fit(1, "e1", "LogisticRegression", rows(0, 80)), predict(2, "e1", "LogisticRegression", rows(60, 100)),
+             metric(3, 2, 0.9)]
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.CONCERN and "50% of the rows" in finding.explanation
+
+
+def test_a_few_duplicate_records_across_the_split_still_pass():
+    trace = [fit(1, "e1", "LogisticRegression", rows(0, 80)), predict(2, "e1", "LogisticRegression", rows(78, 118)),
+             metric(3, 2, 0.9)]
+    assert heldout.run(_ctx(trace)).status is Status.PASS
+
+
+def test_score_against_the_labels_the_model_was_fitted_with_is_a_training_score():
+    """Few distinct rows: overlaps say nothing, the label vector does."""
+    few = {"n": 80, "mod": 1, "uniq": 4, "h": [1, 2, 3, 4]}
+    trace = [fit(1, "e1", "LogisticRegression", few, y={"n": 80, "hash": "labels-a"}),
+             predict(2, "e1", "LogisticRegression", few), metric(3, 2, 0.9, labels="labels-a")]
+    assert heldout.run(_ctx(trace)).status is Status.FAIL
+    other = [*trace[:2], metric(3, 2, 0.9, labels="labels-b")]
+    assert heldout.run(_ctx(other)).status is not Status.FAIL
