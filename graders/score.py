@@ -12,6 +12,7 @@ from harness.scoring import (
     canonical_metric,
     check_predictions,
     higher_is_better,
+    row_keys,
     score_predictions,
 )
 
@@ -93,7 +94,7 @@ def run(ctx: GradingContext) -> Finding:
             question=f"How did you produce {contract.file}, and does your notebook write it when run top to bottom?")
 
     labels = ctx.hidden_labels
-    expected_ids = None if labels is None else labels[contract.id_column].tolist()
+    expected_ids = None if labels is None else row_keys(labels, contract.id_columns).tolist()
     checked = check_predictions(path=path, contract=contract, expected_ids=expected_ids)
     details: dict[str, Any] = {"file": contract.file, "rows": checked.rows, "errors": checked.errors,
                                "warnings": checked.warnings, "primary": ctx.exercise.primary_metric}
@@ -112,7 +113,7 @@ def run(ctx: GradingContext) -> Finding:
             evidence=evidence, details=details)
 
     primary = ctx.exercise.primary_metric
-    scores = score_predictions(checked=checked, labels=labels, id_column=contract.id_column,
+    scores = score_predictions(checked=checked, labels=labels, id_columns=contract.id_columns,
                                target_column=ctx.exercise.target_column, metrics=ctx.exercise.metrics)
     hidden = scores[primary]
     details["metrics"] = scores

@@ -20,7 +20,7 @@ from harness.bundle_registry import BundleInfo, record_bundle
 from harness.errors import HarnessError
 from harness.exercise import Exercise, load_exercise
 from harness.materialize import data_files
-from harness.scoring import PredictionsContract
+from harness.scoring import KEY_SEPARATOR, PredictionsContract
 from harness.variants import load_secret, secret_fingerprint, variant_seed
 
 LOCK_FILE = "requirements.lock"
@@ -57,7 +57,8 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "notebook": exercise.notebook_name,
         "predictions_file": predictions.file,
         "columns": list(predictions.columns),
-        "id_column": predictions.id_column,
+        "id_columns": list(predictions.id_columns),
+        "key_separator": KEY_SEPARATOR,
         "prediction_column": predictions.prediction_column,
         "min": float("-inf") if predictions.min is None else predictions.min,
         "max": float("inf") if predictions.max is None else predictions.max,

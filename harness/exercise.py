@@ -43,8 +43,10 @@ class Exercise:
         return self.spec["task_type"]
 
     @property
-    def id_column(self) -> str:
-        return self.spec["id_column"]
+    def id_columns(self) -> tuple[str, ...]:
+        """The column identifying a test row, or the columns that do together (store, product, date)."""
+        key = self.spec["id_column"]
+        return (key,) if isinstance(key, str) else tuple(key)
 
     @property
     def target_column(self) -> str:

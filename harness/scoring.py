@@ -42,6 +42,15 @@ def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(skm.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
 
 
+def _wape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Weighted absolute percentage error: total absolute error over total actual volume (forecasting's
+    usual headline; unlike MAPE it stays defined when many actuals are zero)."""
+    total = float(np.abs(y_true).sum())
+    if total == 0:
+        raise ValueError("WAPE is undefined when every actual value is zero")
+    return float(np.abs(y_true - y_pred).sum() / total)
+
+
 METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("roc_auc", True, lambda y, p: float(skm.roc_auc_score(y, p)), "ROC AUC"),
     Metric("average_precision", True, lambda y, p: float(skm.average_precision_score(y, p)), "average precision"),
@@ -53,6 +62,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("mae", False, lambda y, p: float(skm.mean_absolute_error(y, p)), "MAE"),
     Metric("r2", True, lambda y, p: float(skm.r2_score(y, p)), "R²"),
     Metric("mape", False, lambda y, p: float(skm.mean_absolute_percentage_error(y, p)), "MAPE"),
+    Metric("wape", False, _wape, "WAPE"),
 ]}
 
 # Names candidates' code (and the trace) use for the same metrics.
@@ -64,6 +74,7 @@ _ALIASES = {
     "f1_score": "f1",
     "root_mean_squared_error": "rmse", "mean_absolute_error": "mae",
     "r2_score": "r2", "mean_absolute_percentage_error": "mape",
+    "weighted_absolute_percentage_error": "wape",
     "logloss": "log_loss", "cross_entropy": "log_loss",
 }
 
@@ -98,10 +109,22 @@ def compute_metrics(*, y_true: Iterable[Any], y_score: Iterable[Any], metrics: I
     return out
 
 
+KEY_SEPARATOR = " / "
+
+
+def row_keys(frame: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
+    """Each row's key as one string: its id, or its id columns' values joined ("S01 / P03 / 2025-06-01")."""
+    parts = [frame[c].astype(str).str.strip() for c in columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + KEY_SEPARATOR + part
+    return key
+
+
 @dataclass(frozen=True)
 class PredictionsContract:
     file: str
-    id_column: str
+    id_columns: tuple[str, ...]
     prediction_column: str
     columns: tuple[str, ...]
     min: float | None = None
@@ -111,8 +134,8 @@ class PredictionsContract:
     def from_exercise(cls, exercise: Any) -> PredictionsContract:
         spec = exercise.predictions
         columns = tuple(spec["columns"])
-        prediction = spec.get("prediction_column") or next(c for c in columns if c != exercise.id_column)
-        return cls(file=spec["file"], id_column=exercise.id_column, prediction_column=prediction,
+        prediction = spec.get("prediction_column") or next(c for c in columns if c not in exercise.id_columns)
+        return cls(file=spec["file"], id_columns=exercise.id_columns, prediction_column=prediction,
                    columns=columns, min=spec.get("min"), max=spec.get("max"))
 
 
@@ -153,7 +176,8 @@ def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids
     """Validate a predictions file against the contract; every problem is one precise message.
 
     Row numbers in messages are CSV line numbers (the header is line 1), so a reviewer can open the file there.
-    `expected_ids` None skips the id-set checks (the test ids are unknown).
+    `expected_ids` are row keys (`row_keys` of the test rows); None skips the id-set checks (the test ids are
+    unknown).
     """
     try:
         raw = _read_csv(path, max_bytes=max_bytes)
@@ -161,7 +185,7 @@ def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids
         return CheckedPredictions(errors=[str(exc)])
     raw.columns = [str(c).strip() for c in raw.columns]
     result = CheckedPredictions(errors=[], rows=len(raw))
-    missing_cols = [c for c in (contract.id_column, contract.prediction_column) if c not in raw.columns]
+    missing_cols = [c for c in (*contract.id_columns, contract.prediction_column) if c not in raw.columns]
     if missing_cols:
         result.errors.append(f"missing column(s) {', '.join(map(repr, missing_cols))}; "
                              f"the file has {', '.join(map(repr, raw.columns))}")
@@ -173,9 +197,11 @@ def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids
         result.errors.append(f"{path.name} has a header but no rows")
         return result
 
-    ids = raw[contract.id_column].str.strip()
+    ids = row_keys(raw, contract.id_columns)
     line_no = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
-    blank_ids = line_no[ids == ""].tolist()
+    blank = pd.concat([raw[c].str.strip() == "" for c in contract.id_columns], axis=1).any(axis=1)
+    blank_ids = line_no[blank].tolist()
+    ids = ids.where(~blank, "")
     if blank_ids:
         result.errors.append(f"{len(blank_ids)} row(s) have no id (lines {_first(blank_ids)})")
     counts = ids[ids != ""].value_counts()
@@ -216,21 +242,22 @@ def check_predictions(*, path: Path, contract: PredictionsContract, expected_ids
     return result
 
 
-def align_with_labels(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str,
+def align_with_labels(*, checked: CheckedPredictions, labels: pd.DataFrame, id_columns: Iterable[str],
                       target_column: str) -> tuple[np.ndarray, np.ndarray]:
-    """(y_true, y_score) for valid predictions matched to the hidden labels by id, in the labels' order."""
+    """(y_true, y_score) for valid predictions matched to the hidden labels by key, in the labels' order."""
     if checked.frame is None:
         raise HarnessError("cannot score invalid predictions: " + "; ".join(checked.errors))
-    truth = pd.DataFrame({"id": labels[id_column].astype(str).str.strip(), "target": labels[target_column]})
+    truth = pd.DataFrame({"id": row_keys(labels, id_columns), "target": labels[target_column]})
     joined = truth.merge(checked.frame, on="id", how="inner", validate="one_to_one")
     if len(joined) != len(truth):
         raise HarnessError(f"only {len(joined)} of {len(truth)} labelled ids have a prediction")
     return joined["target"].to_numpy(), joined["prediction"].to_numpy(dtype=float)
 
 
-def score_predictions(*, checked: CheckedPredictions, labels: pd.DataFrame, id_column: str, target_column: str,
+def score_predictions(*, checked: CheckedPredictions, labels: pd.DataFrame, id_columns: Iterable[str],
+                      target_column: str,
                       metrics: Iterable[str]) -> dict[str, float]:
     """Score valid predictions against the hidden labels, matched by id."""
-    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_column=id_column,
+    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_columns=id_columns,
                                         target_column=target_column)
     return compute_metrics(y_true=y_true, y_score=y_score, metrics=metrics)

@@ -38,7 +38,7 @@ def broken_spec_folder(tmp_path: Path, mutate) -> Path:
 
 def test_churn_loads_with_the_agreed_contract():
     exercise = load_exercise("churn")
-    assert (exercise.id_column, exercise.target_column) == ("customer_id", "churned")
+    assert (exercise.id_columns, exercise.target_column) == (("customer_id",), "churned")
     assert exercise.predictions["columns"] == ["customer_id", "churn_probability"]
     assert exercise.leak_columns == ["cancellation_reason"]
     data = exercise.generate(seed=exercise.default_seed)
@@ -101,7 +101,7 @@ def test_every_exercise_ships_what_bundles_and_grading_need(exercise):
         assert exercise.file(name).is_file(), name
     data = exercise.generate(seed=exercise.default_seed)
     assert exercise.target_column in data.train.columns and exercise.target_column not in data.test.columns
-    assert list(data.labels.columns) == [exercise.id_column, exercise.target_column]
+    assert list(data.labels.columns) == [*exercise.id_columns, exercise.target_column]
     assert set(exercise.leak_columns) <= set(data.train.columns) & set(data.test.columns)
     assert exercise.time_column is None or exercise.time_column in data.train.columns
 

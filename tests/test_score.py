@@ -24,6 +24,7 @@ from harness.scoring import (
     canonical_metric,
     check_predictions,
     compute_metrics,
+    row_keys,
     score_predictions,
 )
 
@@ -53,7 +54,7 @@ def _write(tmp_path: Path, ids, values, header: str = "customer_id,churn_probabi
 # --- harness.scoring -------------------------------------------------------------------------------------------
 
 def test_contract_from_exercise():
-    assert CONTRACT.id_column == "customer_id"
+    assert CONTRACT.id_columns == ("customer_id",)
     assert CONTRACT.prediction_column == "churn_probability"
     assert (CONTRACT.min, CONTRACT.max) == (0, 1)
 
@@ -133,7 +134,7 @@ def test_scores_match_sklearn_regardless_of_row_order(tmp_path, labels):
     order = np.random.default_rng(3).permutation(len(labels))
     path = _write(tmp_path, labels["customer_id"].iloc[order], values[order])
     checked = check_predictions(path=path, contract=CONTRACT, expected_ids=labels["customer_id"])
-    scores = score_predictions(checked=checked, labels=labels, id_column="customer_id", target_column="churned",
+    scores = score_predictions(checked=checked, labels=labels, id_columns=["customer_id"], target_column="churned",
                                metrics=EXERCISE.metrics)
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(labels["churned"], values))
     assert set(scores) == {"roc_auc", "average_precision", "brier"}
@@ -295,3 +296,34 @@ def test_churn_notebooks_run_and_scored_end_to_end(tmp_path, notebook, expected)
         assert finding.details["metrics"]["roc_auc"] > baseline + 0.1
     else:
         assert finding.details["metrics"]["roc_auc"] == pytest.approx(baseline)
+
+
+# --- a composite key (the demand exercise: store, product and date identify a row) ----------------
+
+def test_composite_key_predictions_are_checked_and_scored_by_all_key_columns(tmp_path):
+    exercise = load_exercise("demand")
+    contract = PredictionsContract.from_exercise(exercise)
+    assert contract.id_columns == ("store_id", "product_id", "date") and contract.prediction_column == "units"
+    labels = pd.DataFrame({"store_id": ["S01", "S01", "S02"], "product_id": ["P01", "P02", "P01"],
+                           "date": ["2025-01-01"] * 3, "units": [4, 0, 6]})
+    path = tmp_path / "predictions.csv"
+    # same store and date for every row, so only the full key tells them apart; rows in another order
+    path.write_text("store_id,product_id,date,units\nS02,P01,2025-01-01,5\nS01,P01,2025-01-01,4\n"
+                    "S01,P02,2025-01-01,1\n")
+    checked = check_predictions(path=path, contract=contract, expected_ids=row_keys(labels, contract.id_columns))
+    assert checked.valid, checked.errors
+    scores = score_predictions(checked=checked, labels=labels, id_columns=contract.id_columns,
+                               target_column="units", metrics=["wape", "mae"])
+    assert scores == {"wape": pytest.approx(2 / 10), "mae": pytest.approx(2 / 3)}
+    path.write_text("store_id,product_id,date,units\nS01,P01,2025-01-01,4\nS01,P01,2025-01-01,4\n"
+                    "S01,,2025-01-01,1\n")
+    errors = " | ".join(check_predictions(path=path, contract=contract,
+                                          expected_ids=row_keys(labels, contract.id_columns)).errors)
+    assert "1 row(s) have no id (lines 4)" in errors
+    assert "S01 / P01 / 2025-01-01 (2 times)" in errors
+    assert "2 of 3 test id(s) have no prediction: S01 / P02 / 2025-01-01, S02 / P01 / 2025-01-01" in errors
+
+
+def test_wape_is_total_error_over_total_volume_and_undefined_without_volume():
+    assert compute_metrics(y_true=[0, 10, 30], y_score=[2, 8, 30], metrics=["wape"]) == {"wape": pytest.approx(0.1)}
+    assert math.isnan(compute_metrics(y_true=[0, 0], y_score=[1, 0], metrics=["wape"])["wape"])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from harness.report.model import ClaimedScoreInfo
 from harness.scoring import (
-    PredictionsContract, align_with_labels, canonical_metric, check_predictions, compute_metrics,
+    PredictionsContract, align_with_labels, canonical_metric, check_predictions, compute_metrics, row_keys,
 )
 
 
@@ -36,10 +36,10 @@ def score_hidden_test(*, predictions: Path | None, labels: pd.DataFrame | None, 
     if predictions is None or not predictions.is_file():
         return HiddenScore(None, f"The clean run did not write {contract.file}.")
     checked = check_predictions(path=predictions, contract=contract,
-                                expected_ids=labels[exercise.id_column].tolist())
+                                expected_ids=row_keys(labels, exercise.id_columns).tolist())
     if checked.frame is None:
         return HiddenScore(None, f"{contract.file} could not be scored: " + "; ".join(checked.errors))
-    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_column=exercise.id_column,
+    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_columns=exercise.id_columns,
                                         target_column=exercise.target_column)
     scored = compute_metrics(y_true=y_true, y_score=y_score, metrics=exercise.metrics)
     return HiddenScore({k: v for k, v in scored.items() if not math.isnan(v)},
