@@ -38,14 +38,22 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+HAND_MADE = "a forecast the notebook calls a baseline"
+
+
 def _mark_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> None:
-    """A simple model the notebook itself calls a baseline counts as one (never the final model)."""
+    """A simple model the notebook itself calls a baseline counts as one (never the final model); so do
+    predictions no fitted model made (a seasonal-naive forecast, a shift, a moving average) scored where the
+    code next to the metric call, or the markdown above its cell, calls them a baseline."""
     final = a.final_evaluation()
     for ev in a.evaluations:
-        if ev.is_baseline or ev.fit is None or (final is not None and ev.est == final.est):
+        if ev.is_baseline or (final is not None and ev.est is not None and ev.est == final.est):
             continue
-        if mentions_near(facts, notebook, ev.fit.cell, ev.fit.line):
+        if ev.fit is not None and mentions_near(facts, notebook, ev.fit.cell, ev.fit.line):
             ev.is_baseline = True
+        elif ev.fit is None and ev.est is None and ev.via in ("unlinked", "split") \
+                and mentions_near(facts, notebook, ev.cell, ev.line):
+            ev.is_baseline, ev.model = True, HAND_MADE
 
 
 def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding | None:
