@@ -31,6 +31,14 @@ CASES = [
     ("delivery", "example_submission/notebook.ipynb",
      {"execution": PASS, "baseline": PASS, "heldout": PASS, "score": PASS, "writeup": "concern",
       "data_handling": PASS}),
+    # a seasonal-naive forecast (no fitted model) is recognised as the baseline
+    ("demand", "reference_solution.ipynb",
+     {"execution": PASS, "baseline": PASS, "heldout": PASS, "score": PASS, "writeup": PASS,
+      "data_handling": PASS}),
+    # a random split over dates: the score uses the future to predict the past
+    ("demand", "example_submission/notebook.ipynb",
+     {"execution": PASS, "baseline": PASS, "heldout": "fail", "score": PASS, "writeup": "concern",
+      "data_handling": PASS}),
 ]
 
 
@@ -44,10 +52,9 @@ def submit(exercise, bundle_zip: Path, notebook: bytes, work: Path) -> Path:
     [folder] = [p for p in work.iterdir() if p.is_dir()]
     (folder / "notebook.ipynb").write_bytes(notebook)
     with (folder / exercise.test_file).open() as handle:
-        ids = [row[exercise.id_column] for row in csv.DictReader(handle)]
-    prediction = exercise.predictions["prediction_column"]
-    (folder / "predictions.csv").write_text(f"{exercise.id_column},{prediction}\n"
-                                            + "".join(f"{i},30\n" for i in ids))
+        keys = [",".join(row[c] for c in exercise.id_columns) for row in csv.DictReader(handle)]
+    header = ",".join([*exercise.id_columns, exercise.predictions["prediction_column"]])
+    (folder / "predictions.csv").write_text(header + "\n" + "".join(f"{key},30\n" for key in keys))
     result = subprocess.run([sys.executable, "-I", str(folder / "make_submission.py")], cwd=folder,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
