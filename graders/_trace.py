@@ -8,6 +8,7 @@ size-capped, malformed lines are skipped, and every field is read defensively. F
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,10 @@ HELD_OUT_BELOW = 0.2     # share of evaluated rows also used for fitting: below 
 TRAINING_ABOVE = 0.8     # above -> it is an evaluation on the fitting rows (duplicates stay far below this)
 SAME_ROWS_ABOVE = 0.9    # two row sets are "the same rows"
 REPETITIVE_BELOW = 0.8   # distinct rows below this share of all rows: exact matches no longer identify rows
+# Plausible magnitudes: metric values, ids, cell and line numbers, row fingerprints and counts all stay far
+# below these; anything beyond (1.7e308, a 400-digit integer, Infinity, NaN) is forged and read as missing.
+MAX_ABS_VALUE = 1e12
+MAX_ABS_INT = 2**63
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "fit_predict")
@@ -33,8 +38,37 @@ SUPERVISED_TRANSFORMERS = ("SelectKBest", "SelectPercentile", "SelectFpr", "Sele
                            "MEstimateEncoder", "GLMMEncoder", "QuantileEncoder")
 
 
-def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
-    """Events from a JSON-lines trace; [] if there is none. Malformed lines are skipped."""
+class _Numbers:
+    """json.loads hooks: a number out of range (or Infinity/NaN) becomes None and is counted."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+
+    def _drop(self) -> None:
+        self.dropped += 1
+
+    def parse_float(self, text: str) -> float | None:
+        value = float(text)
+        if math.isfinite(value) and abs(value) <= MAX_ABS_VALUE:
+            return value
+        self._drop()
+        return None
+
+    def parse_int(self, text: str) -> int | None:
+        # checked on the text: int() of thousands of digits is slow, past 4300 digits it raises
+        if len(text.lstrip("-")) <= 19 and abs(value := int(text)) <= MAX_ABS_INT:
+            return value
+        self._drop()
+        return None
+
+    def parse_constant(self, text: str) -> None:
+        self._drop()
+        return None
+
+
+def load_trace(path: Path | str | None, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """Events from a JSON-lines trace; [] if there is none. Malformed lines are skipped; numbers out of
+    any plausible range are read as missing, with one line in `warnings` saying how many."""
     if path is None:
         return []
     path = Path(path)
@@ -43,15 +77,20 @@ def load_trace(path: Path | str | None) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     with path.open("rb") as fh:
         data = fh.read(MAX_TRACE_BYTES)
+    numbers = _Numbers()
     for raw in data.splitlines():
         if len(events) >= MAX_EVENTS:
             break
         try:
-            event = json.loads(raw)
+            event = json.loads(raw, parse_float=numbers.parse_float, parse_int=numbers.parse_int,
+                               parse_constant=numbers.parse_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):  # forged lines are untrusted input
             continue
         if isinstance(event, dict) and isinstance(event.get("ev"), str):
             events.append(event)
+    if numbers.dropped and warnings is not None:
+        warnings.append(f"The trace held {numbers.dropped} number(s) outside any plausible range (infinite, "
+                        "not a number, or too large); they were read as missing.")
     return events
 
 
@@ -323,7 +362,7 @@ def _round(x: float | None) -> float | None:
 
 
 def _int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ABS_INT else None
 
 
 def _str(v: Any, default: str = "") -> str:
@@ -335,7 +374,9 @@ def _strs(v: Any) -> list[str] | None:
 
 
 def _value(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or abs(v) > MAX_ABS_VALUE:
+        return None
+    return float(v) if math.isfinite(v) else None
 
 
 def _cell_mapper(notebook: Any | None):

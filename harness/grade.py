@@ -33,6 +33,7 @@ from harness.report.model import (
 from harness.report.notebook_html import strip_ansi
 from harness.report.scores import claimed_primary, claimed_scores, score_hidden_test
 from harness.sandbox.result import Limits, RunResult, Verdict
+from harness.submission_files import list_submission_files, shadowing_warnings
 
 SANDBOXES = ("auto", "docker", "local")
 LIMIT_OPTIONS = ("total_seconds", "cell_seconds", "memory_mb", "cpus")
@@ -184,6 +185,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
 
     notebook_name = chosen.notebook_name if chosen else "notebook.ipynb"
     submission = unpack_submission(source=source, dest=tmp / "submission", notebook_name=notebook_name)
+    files = list_submission_files(submission.dir, notebook_dir=submission.notebook_path.parent)
+    info.files = [f for f in files if f.shadows] if blind else files
     variant = resolve_variant(bundle=submission.bundle, chosen=chosen)
     exercise = variant.exercise
     limits = exercise.limits(**limits_overrides) if exercise else Limits(**limits_overrides)
@@ -204,7 +207,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
                        backend=sandbox, on_progress=on_progress,
                        predictions_name=exercise.predictions["file"] if exercise else "predictions.csv")
     executed = _read_executed(run)
-    events = _load_trace(run.trace) if run.trace and run.trace.is_file() else []
+    trace_warnings: list[str] = []
+    events = _load_trace(run.trace, trace_warnings) if run.trace and run.trace.is_file() else []
     labels = reference = None
     if variant.labels_allowed:
         from harness.materialize import hidden_labels, reference_scores
@@ -232,7 +236,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
         finished_at=utc_now(), submission=info, run=run_info(run), blind=blind,
         candidate=None if blind else candidate_name(submission.bundle, submission.notebook, info),
         exercise=exercise_info(exercise), variant=variant.info, findings=findings, scores=scores,
-        debrief=debrief_from(findings), warnings=[*submission.warnings, *variant.warnings],
+        debrief=debrief_from(findings),
+        warnings=[*submission.warnings, *shadowing_warnings(files), *variant.warnings, *trace_warnings],
     )
     curves = HiddenCurves(hidden.y_true, hidden.y_score) if hidden.y_true is not None else None
     return report, executed if executed is not None else submission.notebook, curves
@@ -244,10 +249,10 @@ def _sandbox_run(**kwargs: Any) -> RunResult:
     return run_notebook(**kwargs)
 
 
-def _load_trace(path: Path) -> list[dict[str, Any]]:
+def _load_trace(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
     from graders._trace import load_trace
 
-    return load_trace(path)
+    return load_trace(path, warnings)
 
 
 def _heldout_scores(events: list[dict[str, Any]], notebook: Any | None) -> list[Any]:

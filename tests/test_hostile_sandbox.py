@@ -7,8 +7,10 @@ hidden labels are never readable from inside the run.
 """
 from __future__ import annotations
 
+import json
 import re
 
+import nbformat
 import pytest
 from hostile import attacks
 from hostile.grading import (
@@ -18,6 +20,7 @@ from hostile.grading import (
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 TOTAL_SECONDS = 20
+SKLEARN_SECONDS = 90   # for attacks that import pandas and scikit-learn first (slow on a loaded machine)
 MEMORY_MB = 512
 # container start, kernel start, the host's grace period after the runner's own deadline, report writing
 MARGIN_SECONDS = 45
@@ -34,16 +37,17 @@ def bundle_zip(grader, tmp_path_factory):
     return make_bundle(tmp_path_factory.mktemp("hostile-bundle"), secret=grader.secret)
 
 
-def grade_case(grader: IsolatedGrader, bundle_zip, tmp_path, notebook: bytes, **extra: bytes):
+def grade_case(grader: IsolatedGrader, bundle_zip, tmp_path, notebook: bytes, *,
+               total_seconds: int = TOTAL_SECONDS, **extra: bytes):
     source = submission_from_bundle(bundle_zip, tmp_path / f"{tmp_path.name}.zip", notebook, extra=extra or None)
-    run = grader.grade(source, total_seconds=TOTAL_SECONDS, memory_mb=MEMORY_MB,
-                       kill_after=TOTAL_SECONDS + MARGIN_SECONDS + 60)
+    run = grader.grade(source, total_seconds=total_seconds, memory_mb=MEMORY_MB,
+                       kill_after=total_seconds + MARGIN_SECONDS + 60)
     assert run.returncode == 0, f"grader failed: {run.stderr[-2000:]}"
     assert run.report is not None and run.html is not None, "no report written"
     assert run.report["outcome"] == "graded", run.report["message"]
     assert run.report["run"]["backend"] == "docker" and run.report["run"]["isolated"] is True
     assert run.report["run"]["message"].strip()
-    assert run.wall_seconds < TOTAL_SECONDS + MARGIN_SECONDS, f"took {run.wall_seconds:.0f} s"
+    assert run.wall_seconds < total_seconds + MARGIN_SECONDS, f"took {run.wall_seconds:.0f} s"
     assert docker_containers(CONTAINER_LABEL, mounting=grader.root) == [], "a sandbox container was left behind"
     assert grader.leftovers() == [], "the grader left files outside its output folder"
     assert grader.secret not in run.all_text()
@@ -121,3 +125,63 @@ def test_status_rewritten_from_a_background_process_does_not_hide_a_failure(grad
     assert "forger started" in run.outputs_text()
     assert run.report["run"]["verdict"] == "cell_error", run.report["run"]["message"]
     assert run.report["run"]["failed_cell"] == 1
+
+
+def test_files_named_like_the_kernels_modules_cannot_hide_a_failure(grader, bundle_zip, tmp_path):
+    notebook, files = attacks.shadow_kernel_modules()
+    run = grade_case(grader, bundle_zip, tmp_path, notebook, **files)
+    assert "helper module imported" in run.outputs_text()   # the candidate's own modules still import
+    assert run.report["run"]["verdict"] == "cell_error", run.report["run"]["message"]
+    assert run.report["run"]["failed_cell"] == 1
+    execution = next(f for f in run.report["findings"] if f["check"] == "execution")
+    assert execution["status"] == "fail"
+    listed = {f["path"]: f["shadows"] for f in run.report["submission"]["files"]}
+    assert listed["ipykernel_launcher.py"] == "installed module 'ipykernel_launcher'"
+    assert listed["traceback.py"] == "standard library module 'traceback'"
+    assert listed["candidate_helpers.py"] is None and "make_submission.py" in listed
+    assert any("ipykernel_launcher.py" in w for w in run.report["warnings"])
+    assert "named like the installed module" in run.html
+
+
+def _finding(run, check: str) -> dict:
+    return next(f for f in run.report["findings"] if f["check"] == check)
+
+
+def test_result_files_forged_before_killing_the_runner_are_not_believed(grader, bundle_zip, tmp_path):
+    notebook = attacks.forge_results_then_kill_runner()
+    run = grade_case(grader, bundle_zip, tmp_path, notebook, total_seconds=SKLEARN_SECONDS)
+    assert run.report["run"]["verdict"] == "kernel_died", run.report["run"]["message"]
+    assert "none was used" in run.report["run"]["message"]
+    assert run.report["run"]["failed_cell"] is None and run.report["run"]["cell_seconds"] == []
+    # nothing the notebook wrote by hand reaches the report: no forged cell or output, predictions or write-up
+    shown = nbformat.read(run.report_dir / "executed.ipynb", as_version=4)
+    assert [c.source for c in shown.cells] == [c.source for c in nbformat.reads(notebook, as_version=4).cells]
+    assert not any(c.get("outputs") for c in shown.cells)
+    assert attacks.FORGED_MARKER not in json.dumps(_finding(run, "writeup"))
+    assert run.report["scores"]["hidden"] is None
+    assert _finding(run, "score")["status"] != "pass"
+    assert "none of them was used" in " ".join(run.report["run"]["warnings"])
+    # what really ran: a model scored on the rows it was fitted on (the hook's trace of cell 0)
+    assert _finding(run, "heldout")["status"] == "fail", _finding(run, "heldout")["explanation"]
+
+
+def test_forged_trace_numbers_leave_a_graded_report(grader, bundle_zip, tmp_path):
+    run = grade_case(grader, bundle_zip, tmp_path, attacks.forge_trace_numbers(),
+                     total_seconds=SKLEARN_SECONDS)
+    assert "trace numbers forged" in run.outputs_text()
+    assert run.report["run"]["verdict"] == "completed"
+    assert any("outside any plausible range" in w for w in run.report["warnings"])
+    assert all(c["value"] < 1.5 for c in run.report["scores"]["claimed"])
+    assert "unavailable" not in run.html
+
+
+def test_a_collection_failure_empties_the_list_and_shows_in_the_report(grader, bundle_zip, tmp_path):
+    run = grade_case(grader, bundle_zip, tmp_path, attacks.unreadable_files_after_forging_the_listing(),
+                     total_seconds=SKLEARN_SECONDS)
+    assert "made unreadable" in run.outputs_text()
+    assert run.report["run"]["verdict"] == "completed"
+    warnings = " ".join(run.report["run"]["warnings"])
+    assert "make_submission.py: could not be read (Permission denied)" in warnings
+    assert "locked: could not be read (Permission denied)" in warnings
+    assert attacks.FORGED_MARKER not in json.dumps(_finding(run, "writeup"))   # the forged listing's NEXT_STEPS.md
+    assert run.report["scores"]["hidden"] is not None     # the real predictions were still collected

@@ -140,3 +140,20 @@ def test_not_graded_reports_say_why(outcome, label):
     report.outcome, report.message = outcome, "the zip is damaged"
     html = render_report_html(report, notebook=None, curves=None)
     assert label in html and "the zip is damaged" in html
+
+
+def test_a_plot_that_cannot_be_drawn_is_marked_unavailable_and_the_rest_of_the_report_stays():
+    # the numbers come from the sandbox: a cell time of 1.7e308 (or a claim that large) breaks matplotlib
+    report = make_report([finding("execution", Status.PASS)],
+                         scores=Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.8}, claimed_primary=1.7e308))
+    report.run.cell_seconds = [0.5, 1.7e308]
+    page = render_report_html(report, notebook=None, curves=None)
+    assert "The score plot is unavailable" in page and "The run time per cell plot is unavailable" in page
+    assert sum("is unavailable: drawing it failed" in w for w in report.warnings) == 2
+    assert "Execution" in page and "0.800" in page
+
+
+def test_plots_of_plausible_numbers_are_drawn_without_a_note():
+    report = make_report([], scores=Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.8}, claimed_primary=0.9))
+    page = render_report_html(report, notebook=None, curves=None)
+    assert "unavailable" not in page and page.count("data:image/png;base64,") == 2

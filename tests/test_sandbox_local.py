@@ -96,8 +96,10 @@ def test_host_deadline_kills_a_frozen_runner(tmp_path, monkeypatch):
     started = time.monotonic()
     result = run_local(tmp_path, FREEZES_RUNNER, Limits(total_seconds=4, cell_seconds=60))
     assert time.monotonic() - started < 4 + 1 + 5
-    assert result.verdict is Verdict.DEADLINE and result.failed_cell == 2
-    assert "overall time limit" in result.message
+    # a killed runner's files may have been written by the notebook: not even the cell it names is believed
+    assert result.verdict is Verdict.DEADLINE and result.failed_cell is None
+    assert "overall time limit" in result.message and "none was used" in result.message
+    assert result.executed_notebook is None and result.cell_seconds == []
     assert no_sandbox_processes_left(tmp_path)
 
 
@@ -106,11 +108,17 @@ def test_memory_bomb_is_out_of_memory(tmp_path):
     assert result.verdict is Verdict.OUT_OF_MEMORY and result.failed_cell == 2
 
 
-@pytest.mark.parametrize("cells", [OS_EXIT, KILLS_RUNNER], ids=["os_exit", "kills_runner"])
-def test_dying_kernel_or_runner_is_kernel_died(tmp_path, cells):
-    result = run_local(tmp_path, cells)
+def test_dying_kernel_is_kernel_died(tmp_path):
+    result = run_local(tmp_path, OS_EXIT)
     assert result.verdict is Verdict.KERNEL_DIED and result.failed_cell == 2
     assert nbformat.read(result.executed_notebook, as_version=4).cells[1].execution_count == 1
+    assert no_sandbox_processes_left(tmp_path)
+
+
+def test_a_killed_runner_is_kernel_died_and_none_of_its_files_is_believed(tmp_path):
+    result = run_local(tmp_path, KILLS_RUNNER)
+    assert result.verdict is Verdict.KERNEL_DIED and result.failed_cell is None
+    assert result.executed_notebook is None and "none was used" in result.message
     assert no_sandbox_processes_left(tmp_path)
 
 

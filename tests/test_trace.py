@@ -20,6 +20,30 @@ def test_load_trace_skips_a_forged_deeply_nested_line(tmp_path):
     assert [e["ev"] for e in load_trace(trace)] == ["hook_start"]
 
 
+def test_numbers_out_of_any_plausible_range_are_read_as_missing_with_a_warning(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    lines = [fit(1, "e1", "LogisticRegression", rows(0, 80)), predict(2, "e1", "LogisticRegression", rows(80, 100))]
+    lines = [json.dumps(e) for e in lines] + [
+        json.dumps(metric(3, 2, 0.5)).replace("0.5", "1.7e308"),
+        json.dumps(metric(4, 2, 0.5)).replace("0.5", "9" * 400),
+        json.dumps(metric(5, 2, 0.5)).replace("0.5", "NaN"),
+        json.dumps(metric(6, 2, 0.71)),
+    ]
+    trace.write_text("\n".join(lines) + "\n")
+    warnings: list[str] = []
+    events = load_trace(trace, warnings)
+    assert [e["value"] for e in events if e["ev"] == "metric"] == [None, None, None, 0.71]
+    assert len(warnings) == 1 and "3 number(s) outside any plausible range" in warnings[0]
+    assert [s.value for s in heldout_scores(events)] == [0.71]
+
+
+def test_forged_numbers_in_events_are_not_trusted_even_when_they_reach_the_analysis():
+    events = [fit(1, "e1", "LogisticRegression", rows(0, 80)), predict(2, "e1", "LogisticRegression", rows(80, 100)),
+              metric(3, 2, float("inf")), metric(4, 2, 10**400), {**metric(5, 2, 0.7), "cell": 10**400}]
+    assert [e.value for e in analyse(events).evaluations] == [None, None, 0.7]
+    assert analyse(events).evaluations[-1].cell is None
+
+
 def test_row_sets_compare_at_the_coarser_sampling():
     fine = RowSet.of({"n": 100, "mod": 1, "h": list(range(100))})
     coarse = RowSet.of({"n": 400, "mod": 4, "h": [h for h in range(400) if h % 4 == 0]})

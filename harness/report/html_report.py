@@ -1,6 +1,7 @@
 """report.html: one self-contained page (inline CSS, data-URI images, strict CSP, no script)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -90,7 +91,18 @@ def _headline(report: Report) -> str:
     return "Checks: " + ", ".join(parts) if parts else "No checks ran."
 
 
+def _drawn(what: str, draw: Callable[[], Any], unavailable: list[str]) -> Any:
+    """One plot or section; if it fails, the report says that part is unavailable instead of failing."""
+    try:
+        return draw()
+    except Exception as exc:  # noqa: BLE001 - numbers and text from the sandbox are untrusted
+        unavailable.append(f"The {what} is unavailable: drawing it failed ({type(exc).__name__}: {str(exc)[:200]}).")
+        return None
+
+
 def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCurves | None) -> str:
+    """The page. A plot or section that cannot be drawn is marked unavailable on the page and in
+    report.warnings (report.json is written after the page, so it says so too)."""
     if report.outcome is Outcome.GRADED:
         verdict_class, verdict_label = report.run.verdict, VERDICT_LABELS.get(report.run.verdict, report.run.verdict)
     else:
@@ -98,6 +110,17 @@ def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCu
         verdict_label = "Rejected" if report.outcome is Outcome.REJECTED else "Internal error"
     exercise = report.exercise.title if report.exercise else "Notebook review (no exercise)"
     writeup = writeup_text(report.findings)
+    unavailable: list[str] = []
+    plots = {
+        "score": _drawn("score plot", lambda: score_plot(report.scores), unavailable),
+        "curves": _drawn("ROC and precision-recall plot", lambda: curve_plot(curves.y_true, curves.y_score),
+                         unavailable) if curves is not None else None,
+        "cells": _drawn("run time per cell plot", lambda: cell_times_plot(report.run.cell_seconds), unavailable),
+    }
+    writeup_html = _drawn("next-steps write-up", lambda: render_markdown(writeup), unavailable) if writeup else None
+    cells = _drawn("executed notebook", lambda: render_cells(notebook, report.run.cell_seconds,
+                                                             report.run.failed_cell), unavailable) if notebook else []
+    report.warnings.extend(unavailable)
     return template_environment().get_template("report.html.j2").render(
         r=report,
         title=f"Take-home report: {exercise}",
@@ -108,11 +131,8 @@ def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCu
         headline=_headline(report),
         findings=report.sorted_findings(),
         score_rows=_score_rows(report),
-        plots={
-            "score": score_plot(report.scores),
-            "curves": curve_plot(curves.y_true, curves.y_score) if curves is not None else None,
-            "cells": cell_times_plot(report.run.cell_seconds),
-        },
-        writeup=render_markdown(writeup) if writeup else None,
-        cells=render_cells(notebook, report.run.cell_seconds, report.run.failed_cell) if notebook else [],
+        plots=plots,
+        unavailable=unavailable,
+        writeup=writeup_html,
+        cells=cells or [],
     )

@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Any
 
 from graders.finding import Finding
+from harness.submission_files import SubmissionFile
 
 SCHEMA_VERSION = "1.0"
 
@@ -22,6 +23,8 @@ class SubmissionInfo:
     kind: str                      # "zip" | "folder" | "notebook"
     input_sha256: str              # of the file or of the folder's files; decides re-grading
     source_name: str | None        # file/folder name as given; None when blind
+    # every file as unpacked; when blind, only those flagged as shadowing a module (names may identify)
+    files: list[SubmissionFile] = field(default_factory=list)
 
 
 @dataclass

@@ -56,14 +56,18 @@ def status_schema() -> dict[str, Any]:
     return json.loads(resources.files("harness.sandbox").joinpath("status.schema.json").read_text())
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def load_status(path: Path) -> dict[str, Any]:
     """The runner's status.json, schema-checked; raises Unreadable if missing or malformed."""
     raw = read_regular_file(path, max_bytes=MAX_STATUS_BYTES)
     if not raw:
         raise Unreadable("status.json was not written (the run ended before it started)")
     try:
-        status = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        status = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Unreadable("status.json is not valid JSON") from None
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(status_schema()).iter_errors(status))
     if error is not None:

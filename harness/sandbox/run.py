@@ -13,13 +13,16 @@ from harness.errors import HarnessError, SandboxUnavailable
 from harness.sandbox.backend import MB, BackendRun, Progress
 from harness.sandbox.readback import Unreadable, load_status, read_regular_file
 from harness.sandbox.result import Limits, RunResult, Verdict
-from harness.sandbox.verdict import Observed, classify
+from harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
 from harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
 BACKENDS = ("auto", "docker", "local")
 LOG_TAIL_BYTES = 4000
 # Harmless start-up chatter that would bury the useful last lines of the runner's output.
 LOG_NOISE = ("Kernel is running over TCP without encryption",)
+UNTRUSTED_RESULTS = ("the runner did not end on its own (it was killed or crashed), so the executed notebook, "
+                     "the predictions and the other files the run wrote may have been written by the candidate's "
+                     "code; none of them was used")
 
 
 def _quiet(_: str) -> None:
@@ -105,9 +108,17 @@ def _result(raw: BackendRun, ws: Workspace, *, limits: Limits, out_dir: Path, pr
     warnings.extend(verdict.warnings)
     copied = copy_results(ws, out_dir, max_bytes=limits.output_mb * MB)
     warnings.extend(copied.warnings)
+    message = verdict.message
+    if raw.exit_code not in STATE_OF_EXIT_CODE:
+        # Only the runner's own last writes (made after it killed every other process) can be believed.
+        message += (" Its result files could have been written by the candidate's code, so none was used: "
+                    "no executed notebook, no predictions, no files the run wrote.")
+        warnings.append(UNTRUSTED_RESULTS)
+        for name in [n for n in copied.files if n != "trace.jsonl"]:
+            copied.files.pop(name).unlink()
     executed = copied.files.get("executed.ipynb")
-    if executed is not None and not _valid_notebook(executed):
-        warnings.append("the executed notebook the run wrote is not a valid notebook; it was discarded")
+    if executed is not None and (problem := _unusable_notebook(executed, submitted=ws.notebook)):
+        warnings.append(f"the executed notebook the run wrote was discarded: {problem}")
         executed.unlink()
         executed = None
     if verdict.verdict in (Verdict.KERNEL_DIED, Verdict.NOT_RUN) and raw.log_path is not None:
@@ -119,7 +130,7 @@ def _result(raw: BackendRun, ws: Workspace, *, limits: Limits, out_dir: Path, pr
     error = verdict.error or {}
     return RunResult(
         verdict=verdict.verdict, backend=raw.backend, isolated=raw.isolated, wall_seconds=round(raw.wall_seconds, 2),
-        message=verdict.message if raw.isolated else f"{verdict.message} (not isolated: local fallback)",
+        message=message if raw.isolated else f"{message} (not isolated: local fallback)",
         failed_cell=verdict.failed_cell, error_name=error.get("name"), error_value=error.get("value"),
         traceback=error.get("traceback"), peak_memory_mb=round(raw.peak_memory_mb, 1) if raw.peak_memory_mb else None,
         cell_seconds=verdict.cell_seconds, executed_notebook=executed, predictions=predictions,
@@ -128,12 +139,21 @@ def _result(raw: BackendRun, ws: Workspace, *, limits: Limits, out_dir: Path, pr
     )
 
 
-def _valid_notebook(path: Path) -> bool:
+def _cell_sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def _unusable_notebook(path: Path, *, submitted: Path) -> str | None:
+    """Why the executed notebook must not be used (None if it may): it must be a valid notebook whose cells
+    are exactly the submitted ones, so it can only show what the submitted code did."""
     try:
-        nbformat.validate(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
-        return True
+        executed = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nbformat.validate(executed)
     except Exception:  # any parse/validation failure means: do not trust it
-        return False
+        return "it is not a valid notebook"
+    if _cell_sources(executed) != _cell_sources(nbformat.read(str(submitted), as_version=4)):
+        return "its cells are not the submitted notebook's cells"
+    return None
 
 
 def _log_tail(path: Path) -> str:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -119,28 +120,42 @@ def copy_in(source: Path, work: Path) -> None:
     shutil.copytree(source, work, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
 
-def produced_files(source: Path, work: Path) -> list[tuple[str, Path]]:
-    """Regular files under work/ (not data/) that are new or differ from the submission's copy."""
-    found = []
-    for folder, dirs, files in os.walk(work, followlinks=False):
+def produced_files(source: Path, work: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """Regular files under work/ (not data/) that are new or differ from the submission's copy, and what
+    could not be looked at (the notebook may make files or folders unreadable): each of those is named."""
+    found, unreadable = [], []
+
+    def skipped(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(work).as_posix() if exc.filename else "the working folder"
+        unreadable.append(f"{where}: could not be read ({exc.strerror})")
+
+    for folder, dirs, files in os.walk(work, followlinks=False, onerror=skipped):
         if Path(folder) == work and "data" in dirs:
             dirs.remove("data")
         for name in files:
             path = Path(folder) / name
             rel = path.relative_to(work).as_posix()
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
             original = source / rel
-            if original.is_file() and not original.is_symlink() and filecmp.cmp(original, path, shallow=False):
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue
+                if original.is_file() and not original.is_symlink() and filecmp.cmp(original, path, shallow=False):
+                    continue
+            except OSError as exc:
+                skipped(exc)
                 continue
             found.append((rel, path))
-    return sorted(found)
+    return sorted(found), unreadable
+
+
+def files_listing(files: list[dict[str, str]], omitted: list[str]) -> bytes:
+    return json.dumps({"version": FILES_VERSION, "files": files, "omitted": omitted[:100]}).encode("ascii")
 
 
 def pack_files(source: Path, work: Path, *, max_bytes: int) -> bytes:
     """files.json: what the run wrote, base64 in JSON, at most MAX_PRODUCED_FILES and max_bytes in all."""
-    files, omitted, budget = [], [], max_bytes
-    produced = produced_files(source, work)
+    files, budget = [], max_bytes
+    produced, omitted = produced_files(source, work)
     for rel, path in produced[MAX_PRODUCED_FILES:]:
         omitted.append(f"{rel}: more than {MAX_PRODUCED_FILES} files were written")
     for rel, path in produced[:MAX_PRODUCED_FILES]:
@@ -155,7 +170,7 @@ def pack_files(source: Path, work: Path, *, max_bytes: int) -> bytes:
             omitted.append(f"{rel}: {exc.strerror}")
             continue
         budget -= encoded_size
-    return json.dumps({"version": FILES_VERSION, "files": files, "omitted": omitted[:100]}).encode("ascii")
+    return files_listing(files, omitted)
 
 
 def prepare_notebook(nb: Any) -> None:
@@ -225,6 +240,20 @@ class StatusFile:
     def save(self, **changes: Any) -> None:
         self.data.update(changes, updated_at=time.time())
         write_text(self.path, json.dumps(self.data))
+
+
+class SafePathKernelManager(AsyncKernelManager):
+    """Starts the kernel with `python -P`: the working folder is not put first on sys.path, so a submitted
+    ipykernel_launcher.py, IPython.py or traceback.py cannot replace the kernel's own modules (and hide
+    its errors). The flag is not inherited: the candidate's own `python script.py` behaves as usual."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return [cmd[0], "-P", *cmd[1:]]
+
+
+# The candidate's helper modules stay importable, after everything installed ('' is the kernel's cwd).
+IMPORT_LAST_FROM_WORKING_FOLDER = "__import__('sys').path.append('')"
 
 
 def run_hook(client: NotebookClient, hook: Path) -> str:
@@ -309,12 +338,13 @@ def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Pat
               cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
     """Execute the cells in order until one fails; return (final state, message)."""
     client = BoundedOutputClient(
-        nb, kernel_name="python3", timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
+        nb, kernel_name="python3", kernel_manager_class=SafePathKernelManager, timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
         record_timing=True, resources={"metadata": {"path": str(notebook.parent)}},
     )
     final_state, message = "completed", "all cells ran"
     try:
         with client.setup_kernel():
+            client.kc.execute(IMPORT_LAST_FROM_WORKING_FOLDER, silent=True, store_history=False)
             status.save(state="running", hook=run_hook(client, hook))
             cell_ids = CellIdSender(client)
             for index, cell in enumerate(nb.cells):
@@ -384,9 +414,11 @@ def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook:
     # From here on nothing else writes: these are the results the host reads.
     write_text(executed_path, nbformat.writes(nb))
     try:
-        write_result(out_dir / "files.json", pack_files(source, work, max_bytes=output_bytes))
+        listing = pack_files(source, work, max_bytes=output_bytes)
     except OSError as exc:
-        message = f"{message}; the files the run wrote could not be collected: {exc}"[:5000]
+        # never leave an older listing (one the notebook may have written) in place
+        listing = files_listing([], [f"none of the files the run wrote could be collected: {exc}"[:2000]])
+    write_result(out_dir / "files.json", listing)
     status.save(state=final_state, message=message)
     return EXIT_CODES[final_state]
 

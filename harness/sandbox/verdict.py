@@ -3,8 +3,9 @@
 Trusted: the host's own deadline flag, State.OOMKilled, and the exit code of the runner (through our
 init in Docker, the subprocess's in the local backend), which maps to the runner's final state
 (runner.EXIT_CODES). status.json (schema-checked, but writable by the candidate's code while the run
-lasted) supplies which cell, the error text and timings, and only when it agrees with the exit code;
-it can never turn a failure into success.
+lasted) supplies which cell, the error text and timings, only when the runner ended on its own (its
+last write, made after it killed every other process, is then the file's content) and only when it
+agrees with the exit code; it can never turn a failure into success.
 """
 from __future__ import annotations
 
@@ -55,9 +56,13 @@ def _is_memory_error(error: dict[str, str] | None) -> bool:
 
 def _usable_details(ending: str | None, status: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[str]]:
     """The status, if it may be used for details of an ending the exit code told us."""
-    if status is None or ending is None:
-        # The runner did not finish (killed, crashed): its last status says where, nothing more.
-        return status, []
+    if status is None:
+        return None, []
+    if ending is None:
+        # The runner did not finish (killed, crashed): whatever status.json says may have been written by
+        # the candidate's code after the runner's last write.
+        return None, ["the runner did not finish, so its progress report (which cell, the error) may have been "
+                      "written by the candidate's code; it was not used"]
     if status["state"] != ending:
         return None, [f"the run's progress report says '{status['state']}' but the runner ended with "
                       f"'{ending}'; the report's details were not used"]
@@ -102,7 +107,8 @@ def classify(obs: Observed) -> Classification:
         return result(Verdict.CELL_ERROR, f"Cell {cell} raised {error['name']}: {error['value'][:200]}{limit_note}")
     if ending == "completed":
         return result(Verdict.COMPLETED, "Every cell ran without error.")
-    if obs.status is None:
+    killed = obs.exit_code is not None and (obs.exit_code > 128 or obs.exit_code < 0)   # container / local
+    if obs.status is None and not killed:
         return result(Verdict.NOT_RUN, f"The sandbox ended (exit code {obs.exit_code}) without reporting any progress.")
     return result(Verdict.KERNEL_DIED,
                   f"The notebook runner itself died{where} (exit code {obs.exit_code}); the kernel or the "

@@ -309,3 +309,117 @@ def parse_findings(text: str) -> dict[str, list[str]] | None:
         if line.startswith(REPORT_MARKER):
             return json.loads(line[len(REPORT_MARKER):])
     return None
+
+
+# Shipped beside the notebook: it would run as the kernel's entry point if the working folder came first
+# on sys.path, and makes every failing cell look like a success.
+SHADOW_KERNEL_LAUNCHER = textwrap.dedent("""
+    import os, sys
+    sys.path[:] = [p for p in sys.path if p not in ('', os.getcwd())]
+    from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
+    ExecutionResult.success = property(lambda self: True)
+    InteractiveShell.showtraceback = lambda *args, **kwargs: None
+    from ipykernel import kernelapp
+    kernelapp.launch_new_instance()
+    """).encode()
+HELPER_MODULE = b"VALUE = 'helper module imported'\n"
+
+
+def shadow_kernel_modules() -> tuple[bytes, dict[str, bytes]]:
+    """A notebook that fails in its second cell, with files that would hide the failure if they could
+    replace the kernel's own modules, and a helper module of the candidate's that must stay importable."""
+    notebook = notebook_bytes(_cells("""
+        import candidate_helpers
+        print(candidate_helpers.VALUE)
+        """, """
+        raise ValueError('this failure must stay visible')
+        """))
+    return notebook, {"ipykernel_launcher.py": SHADOW_KERNEL_LAUNCHER, "traceback.py": b"raise SystemExit(0)\n",
+                      "candidate_helpers.py": HELPER_MODULE}
+
+
+FORGED_MARKER = "FORGED-BY-THE-NOTEBOOK"
+
+
+def forge_results_then_kill_runner() -> bytes:
+    """Evaluate a model on the rows it was fitted on (a leak the trace shows), then write the runner's result
+    files by hand, a clean-looking executed notebook and hand-made predictions, and kill every process."""
+    return notebook_bytes(_cells("""
+        import pandas as pd
+        from sklearn.metrics import roc_auc_score
+        from sklearn.tree import DecisionTreeClassifier
+        train = pd.read_csv('data/train.csv').head(2000)
+        X = train.select_dtypes('number').drop(columns=['churned']).fillna(0)
+        model = DecisionTreeClassifier(max_depth=3).fit(X, train['churned'])
+        print('training-set AUC', roc_auc_score(train['churned'], model.predict_proba(X)[:, 1]))
+        """, f"""
+        import base64, json, os, signal
+        import nbformat
+        test = pd.read_csv('data/test.csv')
+        predictions = 'customer_id,churn_probability\\n' + ''.join(f'{{c}},0.5\\n' for c in test['customer_id'])
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell('print("held-out AUC 0.99") # {FORGED_MARKER}', execution_count=1,
+                                              outputs=[nbformat.v4.new_output('stream', text='{FORGED_MARKER}\\n')])]
+        files = {{"version": 1, "omitted": [], "files": [
+            {{"path": "predictions.csv", "base64": base64.b64encode(predictions.encode()).decode()}},
+            {{"path": "NEXT_STEPS.md", "base64": base64.b64encode(b'# Next steps\\n{FORGED_MARKER}').decode()}}]}}
+        status = {{"version": 1, "state": "kernel_died", "message": "{FORGED_MARKER}", "hook": "loaded",
+                  "started_at": 1.0, "updated_at": 2.0, "failed_cell": 0,
+                  "cells": [{{"index": i, "cell_type": "code", "state": "ok", "started": 1.0, "ended": 2.0,
+                             "seconds": 1.7e308, "execution_count": 1, "error": None}} for i in range(2)]}}
+        out = os.path.dirname(os.environ['HARNESS_TRACE_PATH'])
+        for name, text in [('executed.ipynb', nbformat.writes(nb)), ('files.json', json.dumps(files)),
+                           ('status.json', json.dumps(status))]:
+            with open(os.path.join(out, name), 'w') as f:
+                f.write(text)
+        print('forged', sorted(os.listdir(out)))
+        os.kill(-1, signal.SIGKILL)
+        """))
+
+
+def forge_trace_numbers() -> bytes:
+    """A real held-out evaluation, then copies of its trace events with numbers no metric can have."""
+    return notebook_bytes(_cells("""
+        import json, os
+        import pandas as pd
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import train_test_split
+        from sklearn.tree import DecisionTreeClassifier
+        train = pd.read_csv('data/train.csv').head(2000)
+        X = train.select_dtypes('number').drop(columns=['churned']).fillna(0)
+        X_fit, X_val, y_fit, y_val = train_test_split(X, train['churned'], random_state=0)
+        model = DecisionTreeClassifier(max_depth=3).fit(X_fit, y_fit)
+        print('held-out AUC', roc_auc_score(y_val, model.predict_proba(X_val)[:, 1]))
+        """, """
+        path = os.environ['HARNESS_TRACE_PATH']
+        events = [json.loads(line) for line in open(path)]
+        metric = [e for e in events if e.get('ev') == 'metric'][-1]
+        top = max(e.get('id', 0) for e in events if isinstance(e.get('id'), int))
+        with open(path, 'a') as f:
+            for offset, value in enumerate(['1.7e308', '9' * 400, 'Infinity', 'NaN'], start=1):
+                forged = json.dumps({**metric, 'id': top + offset, 'value': 0.25})
+                f.write(forged.replace('0.25', value) + '\\n')
+            f.write(json.dumps({**metric, 'id': '9' * 400}).replace('"' + '9' * 400 + '"', '9' * 400) + '\\n')
+        print('trace numbers forged')
+        """))
+
+
+def unreadable_files_after_forging_the_listing() -> bytes:
+    """Write predictions and a forged files.json, then make a submitted file and a folder unreadable, so
+    collecting what the run wrote fails part-way."""
+    return notebook_bytes(_cells(f"""
+        import base64, json, os
+        import pandas as pd
+        test = pd.read_csv('data/test.csv')
+        with open('predictions.csv', 'w') as f:
+            f.write('customer_id,churn_probability\\n' + ''.join(f'{{c}},0.25\\n' for c in test['customer_id']))
+        forged = {{"version": 1, "omitted": [], "files": [
+            {{"path": "NEXT_STEPS.md", "base64": base64.b64encode(b'{FORGED_MARKER}').decode()}}]}}
+        with open(os.path.join(os.path.dirname(os.environ['HARNESS_TRACE_PATH']), 'files.json'), 'w') as f:
+            json.dump(forged, f)
+        os.makedirs('locked')
+        open('locked/inside.txt', 'w').write('x')
+        os.chmod('locked', 0)
+        os.chmod('make_submission.py', 0)
+        print('made unreadable')
+        """))
