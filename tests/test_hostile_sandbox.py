@@ -73,8 +73,11 @@ def test_attack_ends_with_a_plain_verdict(grader, bundle_zip, tmp_path, case):
     source, verdicts = VERDICT_CASES[case]
     run = grade_case(grader, bundle_zip, tmp_path, attacks.single_cell(source))
     assert run.report["run"]["verdict"] in verdicts, run.report["run"]["message"]
-    if run.report["run"]["verdict"] != "completed":
+    if run.report["run"]["verdict"] != "completed" and "none was used" not in run.report["run"]["message"]:
         assert run.report["run"]["failed_cell"] == 1    # the attack cell, after the harmless first one
+    elif run.report["run"]["verdict"] != "completed":
+        # the runner itself was killed (out-of-memory killer, host timer): nothing it wrote is believed
+        assert run.report["run"]["failed_cell"] is None
 
 
 def test_filling_disks_and_a_huge_predictions_file_are_contained(grader, bundle_zip, tmp_path):
