@@ -340,6 +340,9 @@ def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Pat
     client = BoundedOutputClient(
         nb, kernel_name="python3", kernel_manager_class=SafePathKernelManager, timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
         record_timing=True, resources={"metadata": {"path": str(notebook.parent)}},
+        # a kernel that ignores SIGTERM would hold the runner past the host's grace period: the host then
+        # kills the runner, and nothing the run wrote can be believed
+        shutdown_kernel="immediate",
     )
     final_state, message = "completed", "all cells ran"
     try:
