@@ -16,7 +16,8 @@ host's disk holds at most len(RESULT_FILES) files of at most the fsize limit eac
 How the run ended is the runner's EXIT CODE (EXIT_CODES), which candidate code cannot forge: it can
 only kill the runner, and that shows as a signal. In a container (--container) the runner is
 non-dumpable (no ptrace, no /proc/<pid>/mem for the sandbox uid) and, before its final writes, kills
-every other process of its uid, so nothing rewrites the results after the runner's last write.
+every other process of its uid, so nothing rewrites the results after the runner's last write; the host
+believes the result files only when the runner ended on its own (killed, it may not have had the last word).
 """
 from __future__ import annotations
 
