@@ -45,6 +45,68 @@ def exercises_cmd() -> None:
                    f"{ex.spec['time_box_hours']:>4}h  {ex.title}")
 
 
+@harness.group("exercise")
+def exercise_group() -> None:
+    """Make an exercise from your own data, and check that an exercise works before sending it."""
+
+
+@exercise_group.command("new")
+@click.argument("exercise_id", metavar="ID")
+@click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The team's CSV: one row per example, with the target, an id column and the features.")
+@click.option("--target", required=True, help="Column to predict (two values: classification; numbers: regression).")
+@click.option("--id", "id_column", required=True, help="Column that identifies a row (unique).")
+@click.option("--time", "time_column", help="Date column: the test set becomes the last period (else a random split).")
+@click.option("--task", type=click.Choice(["binary_classification", "regression"]),
+              help="Override the task inferred from the target.")
+@click.option("--drop", multiple=True, help="A column never sent to candidates (repeat for several).")
+@click.option("--title", help="Title shown to candidates (default: 'Predict TARGET').")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("exercises"),
+              show_default=True, help="Folder to create ID/ in; list it in $HARNESS_EXERCISES unless it is the "
+                                      "harness's own exercises folder.")
+@friendly_errors
+def exercise_new_cmd(exercise_id: str, source: Path, target: str, id_column: str, time_column: str | None,
+                     task: str | None, drop: tuple[str, ...], title: str | None, out_dir: Path) -> None:
+    """Write a complete, gradable exercise from a CSV: exercise.json, instructions with a data dictionary to
+    fill in, a starter notebook, a reference solution, and per-candidate variants of the data."""
+    from harness.exercise import load_exercise
+    from harness.exercise_new import new_exercise
+
+    made = new_exercise(exercise_id=exercise_id, source=source, target=target, id_column=id_column,
+                        time=time_column, task=task, drop=list(drop), out_dir=out_dir, title=title)
+    click.echo(f"wrote {made.folder}: {made.task_type}, {made.rows} rows, {made.split} split")
+    try:
+        load_exercise(exercise_id)
+    except HarnessError:
+        click.echo(f"to use it, add {made.folder.parent.resolve()} to $HARNESS_EXERCISES")
+    click.echo(f"next: fill in {made.folder / 'README.md'}, then run: harness exercise check {exercise_id}")
+
+
+@exercise_group.command("check")
+@click.argument("exercise_id", metavar="ID")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/checks"),
+              show_default=True, help="Folder for the reference solution's report.")
+@click.option("--sandbox", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+@friendly_errors
+def exercise_check_cmd(exercise_id: str, out_dir: Path, sandbox: str) -> None:
+    """Bundle the exercise, grade its reference solution, and report the checks and the scores."""
+    from harness.exercise_check import check_exercise
+
+    result = check_exercise(exercise_id=exercise_id, out_dir=out_dir, sandbox=sandbox)
+    for check, status in result.statuses.items():
+        click.echo(f"{check:14} {status}")
+
+    def shown(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    click.echo(f"{result.primary_metric} on the hidden test: reference solution {shown(result.hidden)}, "
+               f"baseline {shown(result.baseline)}, reference model {shown(result.reference)}")
+    click.echo(f"report: {result.report_dir / 'report.html'}")
+    if not result.works:
+        click.secho("the reference solution did not grade cleanly; see the report", fg="red", err=True)
+        sys.exit(1)
+
+
 @harness.command("bundle")
 @click.argument("exercise_id", metavar="EXERCISE")
 @click.option("--candidate", required=True, help="Candidate's name, as it should appear in the instructions.")

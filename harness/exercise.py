@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -107,8 +109,10 @@ class Exercise:
         return importlib.import_module(self.spec["data"]["generator"].partition(":")[0])
 
     def generate(self, seed: int) -> Any:
-        """Run the exercise's data generator; returns datasets.GeneratedData."""
-        return getattr(self.generator_module, self.spec["data"]["generator"].partition(":")[2])(seed=seed)
+        """Run the exercise's data generator; returns datasets.GeneratedData. A generator that derives the
+        data from a team's own file (`data.source`) is also given the exercise, to find that file."""
+        generator = getattr(self.generator_module, self.spec["data"]["generator"].partition(":")[2])
+        return generator(seed=seed, exercise=self) if "source" in self.spec["data"] else generator(seed=seed)
 
 
 def validate_spec(spec: Any, *, source: str) -> None:
@@ -138,9 +142,25 @@ def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
     return Exercise(spec=spec, folder=folder)
 
 
+EXTRA_EXERCISES_ENV = "HARNESS_EXERCISES"
+
+
+def exercise_roots() -> list[Traversable]:
+    """The shipped exercises, then the folders listed in $HARNESS_EXERCISES (os.pathsep-separated), where
+    `harness exercise new` writes a team's own exercises; a shipped id wins over a same-named folder."""
+    extra = [Path(p) for p in os.environ.get(EXTRA_EXERCISES_ENV, "").split(os.pathsep) if p.strip()]
+    return [resources.files("exercises"), *extra]
+
+
 def _exercise_folders() -> dict[str, Traversable]:
-    root = resources.files("exercises")
-    return {p.name: p for p in root.iterdir() if p.is_dir() and p.joinpath("exercise.json").is_file()}
+    found: dict[str, Traversable] = {}
+    for root in exercise_roots():
+        if not root.is_dir():
+            continue
+        for p in root.iterdir():
+            if p.is_dir() and p.joinpath("exercise.json").is_file():
+                found.setdefault(p.name, p)
+    return found
 
 
 def _load(folder: Traversable) -> Exercise:

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import assert_valid_report, in_ci
+from own_data import write_tickets_csv
 
 from harness.bundle import create_bundle
-from harness.cli import grade
+from harness.cli import grade, harness
 from harness.exercise import load_exercise
+from harness.exercise_new import new_exercise
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -45,7 +47,7 @@ CASES = [
 def submit(exercise, bundle_zip: Path, notebook: bytes, work: Path) -> Path:
     """What a candidate does: unpack, put their notebook in, write predictions, run make_submission.py.
 
-    The predictions here are the training median for every row (the notebook's own are what get graded:
+    The predictions here are 0 for every row (the notebook's own are what get graded:
     the grader reruns it and ignores the shipped file)."""
     with zipfile.ZipFile(bundle_zip) as archive:
         archive.extractall(work)
@@ -54,25 +56,22 @@ def submit(exercise, bundle_zip: Path, notebook: bytes, work: Path) -> Path:
     with (folder / exercise.test_file).open() as handle:
         keys = [",".join(row[c] for c in exercise.id_columns) for row in csv.DictReader(handle)]
     header = ",".join([*exercise.id_columns, exercise.predictions["prediction_column"]])
-    (folder / "predictions.csv").write_text(header + "\n" + "".join(f"{key},30\n" for key in keys))
+    (folder / "predictions.csv").write_text(header + "\n" + "".join(f"{key},0\n" for key in keys))
     result = subprocess.run([sys.executable, "-I", str(folder / "make_submission.py")], cwd=folder,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     return folder / "submission.zip"
 
 
-@pytest.mark.parametrize("exercise_id, notebook, expected", CASES, ids=lambda v: v if isinstance(v, str) else "")
-def test_bundle_submit_and_grade(exercise_id, notebook, expected, harness_home, tmp_path):
-    exercise = load_exercise(exercise_id)
-    bundle_zip = Path(create_bundle(exercise_id=exercise_id, candidate="Candidate", out_dir=tmp_path / "b").path)
+def bundle_submit_grade(exercise, notebook: str, tmp_path: Path) -> dict:
+    """Bundle -> make_submission.py -> grade; the report, after the score block was checked."""
+    bundle_zip = Path(create_bundle(exercise_id=exercise.id, candidate="Candidate", out_dir=tmp_path / "b").path)
     submission = submit(exercise, bundle_zip, exercise.file(notebook).read_bytes(), tmp_path / "work")
     result = CliRunner().invoke(grade, [str(submission), "--out", str(tmp_path / "out"), "--sandbox", SANDBOX,
                                         "--timeout", "600"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = assert_valid_report(tmp_path / "out" / "submission" / "report.json")
     assert report["run"]["verdict"] == "completed" and report["variant"]["verified"]
-    statuses = {f["check"]: f["status"] for f in report["findings"]}
-    assert statuses == expected, [(f["check"], f["status"], f["explanation"]) for f in report["findings"]]
     scores, primary = report["scores"], exercise.primary_metric
     assert scores["primary_metric"] == primary and scores["higher_is_better"] == exercise.spec["metrics"]["higher_is_better"]
     hidden, baseline, reference = (scores[k][primary] for k in ("hidden", "baseline", "reference"))
@@ -82,3 +81,48 @@ def test_bundle_submit_and_grade(exercise_id, notebook, expected, harness_home, 
         assert hidden == pytest.approx(reference, rel=0.05)
     html = (tmp_path / "out" / "submission" / "report.html").read_text()
     assert "Reference solution" in html and f"{hidden:.3f}" in html
+    return report
+
+
+def statuses(report: dict) -> dict[str, str]:
+    return {f["check"]: f["status"] for f in report["findings"]}
+
+
+@pytest.mark.parametrize("exercise_id, notebook, expected", CASES, ids=lambda v: v if isinstance(v, str) else "")
+def test_bundle_submit_and_grade(exercise_id, notebook, expected, harness_home, tmp_path):
+    report = bundle_submit_grade(load_exercise(exercise_id), notebook, tmp_path)
+    assert statuses(report) == expected, [(f["check"], f["status"], f["explanation"]) for f in report["findings"]]
+
+
+ALL_PASS = {"execution": PASS, "baseline": PASS, "heldout": PASS, "score": PASS, "writeup": PASS,
+            "data_handling": PASS}
+
+
+@pytest.fixture
+def own_exercises(tmp_path, monkeypatch, harness_home):
+    root = tmp_path / "team-exercises"
+    monkeypatch.setenv("HARNESS_EXERCISES", str(root))
+    return root, write_tickets_csv(tmp_path / "tickets.csv")
+
+
+def test_own_data_time_split_exercise_bundles_and_grades(own_exercises, tmp_path):
+    root, csv = own_exercises
+    new_exercise(exercise_id="escalation", source=csv, target="escalated", id_column="ticket", time="opened",
+                 drop=["email", "cost"], out_dir=root)
+    report = bundle_submit_grade(load_exercise("escalation"), "reference_solution.ipynb", tmp_path)
+    assert statuses(report) == ALL_PASS, [(f["check"], f["explanation"]) for f in report["findings"]]
+
+
+def test_exercise_check_grades_the_reference_of_a_random_split_exercise(own_exercises, tmp_path):
+    root, csv = own_exercises
+    new_exercise(exercise_id="cost", source=csv, target="cost", id_column="ticket", drop=["email", "escalated"],
+                 out_dir=root)
+    result = CliRunner().invoke(harness, ["exercise", "check", "cost", "--out", str(tmp_path / "checks"),
+                                          "--sandbox", SANDBOX], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines()[:len(ALL_PASS)])
+    assert lines == ALL_PASS
+    summary = next(line for line in result.output.splitlines() if line.startswith("mae on the hidden test"))
+    hidden, baseline, reference = (float(part.split()[-1]) for part in summary.split(":", 1)[1].split(","))
+    assert hidden < baseline and reference < baseline and hidden == pytest.approx(reference, rel=0.05)
+    assert_valid_report(tmp_path / "checks" / "cost-reference-check" / "report.json")
