@@ -18,7 +18,9 @@ Findings, worst first:
            K-fold when the time column was not visible (or read from the code only), or such a problem with a
            score other than the reported one -> CONCERN; a split by date (training ends no later than the
            evaluated rows begin) or TimeSeriesSplit -> pass; otherwise the time-order sub-check says it could
-           not check (never an accusation).
+           not check (never an accusation). A feature made from the target with later days' values (a centred
+           rolling window, a negative shift, a backward fill; graders/_future_features.py, read from the code)
+           -> CONCERN.
 A train score next to a held-out score, baseline vs model on the same split, cross-validation inside a
 pipeline and transformers fitted on the unlabeled test.csv rows are all fine. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graders._frame_statistics import FrameFill, frame_fills_before_split
+from graders._future_features import future_features
 from graders._notebook_ast import parse_code_cells
 from graders._resampling import resampled_before_split
 from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line, read_static
@@ -467,6 +470,23 @@ def time_order_issues(a: TraceAnalysis, facts: StaticFacts, notebook: Any, exerc
     return issues, f"{TRACED}: {reported.sentence}"
 
 
+def future_feature_issues(notebook: Any, exercise: Any) -> list[Issue]:
+    """Forecasting exercises: features made from the target with later days' values (code only: CONCERN)."""
+    if notebook is None or _time_column(exercise) is None:
+        return []
+    target = exercise.target_column
+    return [Issue(
+        status=Status.CONCERN,
+        sentence=(f"Cell {f.cell} computes a feature from {target} with {f.how}, which uses later days' values: "
+                  "in validation it tells the model about the days it is scored on, and in the forecast window "
+                  "those values do not exist yet (read from the code)."),
+        question=(f"In cell {f.cell}, which days' {target} does that feature use for a given day, and what would "
+                  "it be when you forecast the next 28 days?"),
+        evidence=[Evidence(source="static", summary=f"{target} with {f.how}", cell=f.cell, lines=f.code,
+                           data={"line": f.line, "how": f.how})])
+        for f in future_features(parse_code_cells(notebook), target)]
+
+
 def _unchecked_note(time_order: str) -> str:
     """A sentence for the explanation when a part that matters for this exercise was not checked."""
     if time_order.startswith(UNCHECKED):
@@ -506,6 +526,7 @@ def run(ctx: GradingContext) -> Finding:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
     issues += frame_statistics_issues(a, notebook) + resampling_issues(a, notebook, traced=traced)
+    issues += future_feature_issues(notebook, ctx.exercise)
     time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
     issues += time_issues
     details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),
