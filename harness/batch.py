@@ -126,7 +126,11 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     refuse_if_secret_lost()
     planned = plan_jobs(sources, blind=blind)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise (output_unwritable(out_dir, exc) if is_no_room(exc) else
+               HarnessError(f"cannot use output folder {out_dir}: {exc.strerror}")) from None
     remove_abandoned_temp_files(out_dir)
     options = dict(exercise_id=exercise_id, sandbox=sandbox, blind=blind, limits_overrides=limits_overrides,
                    force=force)

@@ -100,3 +100,14 @@ def test_output_folder_turning_read_only_stops_the_batch_and_a_rerun_resumes(har
     fault_on_second_run(monkeypatch, lambda: remount("ro"))
     assert_stops_with_one_line_then_resumes(notebooks(tmp_path / "subs", 4), small_tmpfs, monkeypatch,
                                             repair=lambda: remount("rw"))
+
+
+@pytest.mark.root
+def test_read_only_output_folder_from_the_start_is_one_line(harness_home, tmp_path, small_tmpfs, fake_sandbox):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    result = CliRunner().invoke(grade, [*map(str, notebooks(tmp_path / "subs", 1)), "--out",
+                                        str(small_tmpfs / "reports"), "--json"])
+    assert result.exit_code == 5 and "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        f"error: cannot write to the output folder {small_tmpfs / 'reports'}: Read-only file system. Reports already "
+        "finished are complete and kept; make room (or make it writable) and re-run the same command to grade the rest"]
