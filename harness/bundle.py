@@ -20,6 +20,7 @@ from harness.bundle_registry import BundleInfo, record_bundle
 from harness.errors import HarnessError
 from harness.exercise import Exercise, load_exercise
 from harness.materialize import data_files
+from harness.sandbox.packages import library_versions
 from harness.scoring import KEY_SEPARATOR, PredictionsContract
 from harness.variants import load_secret, secret_fingerprint, variant_seed
 
@@ -44,7 +45,8 @@ def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     try:
         text = env.from_string(source.read_text(encoding="utf-8")).render(
-            candidate=candidate, exercise=exercise.spec, time_box_hours=exercise.spec["time_box_hours"])
+            candidate=candidate, exercise=exercise.spec, time_box_hours=exercise.spec["time_box_hours"],
+            sandbox_packages=library_versions())
     except jinja2.TemplateError as exc:
         raise HarnessError(f"exercises/{exercise.id}/{INSTRUCTIONS}: {exc}") from None
     return text.encode("utf-8")

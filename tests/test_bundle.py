@@ -23,6 +23,7 @@ from harness.cli import harness
 from harness.errors import HarnessError
 from harness.exercise import load_exercise
 from harness.materialize import data_files, hidden_labels
+from harness.sandbox.packages import LIBRARIES, locked_versions
 from harness.variants import load_secret, secret_path, variant_seed
 
 TOP = "churn-take-home"
@@ -72,6 +73,14 @@ def test_zip_contents_and_manifest(two_bundles, sandbox_lock):
     readme = files["README.md"].decode()
     assert "Ada Lovelace" in readme and "5 hours" in readme and "{{" not in readme
     nbformat.validate(nbformat.reads(files["notebook.ipynb"].decode(), as_version=4))
+
+
+def test_instructions_list_the_sandbox_libraries_from_the_lock_file_and_how_to_add_jupyter(two_bundles):
+    readme = zip_files(Path(two_bundles[0].path))["README.md"].decode()
+    pinned = locked_versions()
+    for name in LIBRARIES:
+        assert f"`{name}` {pinned[name]}" in readme
+    assert "pip install jupyterlab -c requirements.txt" in readme
 
 
 def test_candidates_get_different_data_each_reproducible_from_bundle_id_and_secret(two_bundles):

@@ -6,10 +6,7 @@ from rich.table import Table
 
 from harness.errors import SandboxUnavailable
 from harness.sandbox import docker_backend
-
-# Packages worth showing; the rest of requirements.lock is their dependencies.
-HEADLINE_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "seaborn", "lightgbm",
-                     "xgboost-cpu", "ipykernel", "nbclient", "nbformat")
+from harness.sandbox.packages import HEADLINE_PACKAGES
 
 
 def build(*, offline: bool, base_image: str | None) -> str:

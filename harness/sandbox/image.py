@@ -20,15 +20,20 @@ import platformdirs
 
 from harness.errors import HarnessError
 from harness.sandbox.backend import HOOK_PATH, INIT_PATH, RUNNER_PATH, Progress
+from harness.sandbox.packages import LOCK_PATH
 from harness.user_dirs import APP_NAME
 
 REPOSITORY = "takehome-sandbox"
 LABEL = "takehome-harness"
 SANDBOX_UID = 10001
 SANDBOX_DIR = Path(__file__).parent
-LOCK_PATH = SANDBOX_DIR / "requirements.lock"
 DOCKERFILE_PATH = SANDBOX_DIR.parent.parent / "Dockerfile.sandbox"
-OFFLINE_BASE = "takehome-sandbox-base:bookworm"
+# libgomp1 is the OpenMP runtime lightgbm (and xgboost) load; the tag names the package list, so a cached base
+# image made from a shorter list is never reused.
+BASE_PACKAGES = ("python3", "python3-venv", "python3-pip", "libgomp1")
+BASE_REPOSITORY = "takehome-sandbox-base"
+OFFLINE_BASE = (f"{BASE_REPOSITORY}:bookworm-"
+                f"{hashlib.sha256(','.join(BASE_PACKAGES).encode()).hexdigest()[:8]}")
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "any")
 
@@ -90,7 +95,7 @@ def debootstrap_rootfs(*, progress: Progress) -> Iterator[Path]:
         raise HarnessError("--offline needs debootstrap to make the base image (apt-get install debootstrap)")
     rootfs = Path(tempfile.mkdtemp(prefix="takehome-sandbox-rootfs-"))
     try:
-        _run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip", "bookworm",
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", "bookworm",
               str(rootfs), DEBIAN_MIRROR], progress=progress,
              what="making a Debian base image with debootstrap (about a minute)")
         yield rootfs
