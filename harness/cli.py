@@ -276,7 +276,7 @@ def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandb
     except Exception as exc:  # not the submission's fault: say so plainly, exit 4
         click.secho(f"internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
         sys.exit(4)
-    print_batch(result, as_json=as_json)
+    print_batch(result, as_json=as_json, sandbox=sandbox)
     if result.interrupted:
         sys.exit(130)
     if result.sandbox_lost:

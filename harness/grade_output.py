@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.batch import BatchResult, grade_batch
 from harness.grade import GradeOutcome
 from harness.report.index import bundle_verified
+from harness.sandbox.run import FALLBACK_NOTE
 
 
 def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:
@@ -47,6 +48,7 @@ def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:
         "hidden_score": (doc["scores"]["hidden"] or {}).get(metric) if metric else None,
         "claimed_score": doc["scores"]["claimed_primary"],
         "bundle_verified": bundle_verified(doc),
+        "isolated": doc["run"].get("isolated"),
         "checks": {f["check"]: f["status"] for f in doc["findings"]},
         "message": doc["message"],
     }
@@ -61,7 +63,21 @@ def outcome_line(outcome: GradeOutcome) -> str:
     return f"{outcome.report_dir.name}: {what}{score}{unverified}{skipped} -> {s['report_html']}"
 
 
-def print_batch(result: BatchResult, *, as_json: bool) -> None:
+def isolation_line(result: BatchResult, *, sandbox: str) -> str | None:
+    """One line for the whole batch when submissions ran in the local runner, without isolation."""
+    ran = [o.document["run"] for o in result.outcomes if o.document["run"].get("isolated") is not None]
+    local = [run for run in ran if run["isolated"] is False]
+    if not local:
+        return None
+    if sandbox == "local":
+        return f"note: {len(local)} of {len(ran)} submission(s) ran without isolation (--sandbox local)"
+    reason = next((w for run in local for w in run.get("warnings", []) if FALLBACK_NOTE in w),
+                  "the Docker sandbox was not used")
+    return (f"WARNING: {len(local)} of {len(ran)} submission(s) ran WITHOUT ISOLATION in the local runner: {reason} "
+            "They are marked 'not isolated' in the index.")
+
+
+def print_batch(result: BatchResult, *, as_json: bool, sandbox: str = "auto") -> None:
     if as_json:
         click.echo(json.dumps({
             "reports": [outcome_summary(o) for o in result.outcomes],
@@ -69,12 +85,15 @@ def print_batch(result: BatchResult, *, as_json: bool) -> None:
             "interrupted": result.interrupted, "not_started": [str(p) for p in result.not_started],
             "sandbox_lost": result.sandbox_lost,
         }, indent=2))
-        return
-    for outcome in result.outcomes:
-        click.echo(outcome_line(outcome))
-    for source in result.not_started:
-        click.echo(f"{source}: not graded")
-    click.echo(f"index: {result.index_html}\nsummary: {result.summary_csv}")
+    else:
+        for outcome in result.outcomes:
+            click.echo(outcome_line(outcome))
+        for source in result.not_started:
+            click.echo(f"{source}: not graded")
+        click.echo(f"index: {result.index_html}\nsummary: {result.summary_csv}")
+    warning = isolation_line(result, sandbox=sandbox)
+    if warning:  # last, on stderr, so neither a long list nor --json hides it
+        click.secho(warning, fg="yellow" if sandbox == "local" else "red", bold=True, err=True)
     if result.interrupted:
         click.secho(f"interrupted: {len(result.not_started)} submission(s) not graded", fg="yellow", err=True)
     elif result.sandbox_lost:

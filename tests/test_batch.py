@@ -236,3 +236,25 @@ def test_each_input_is_hashed_once(harness_home, tmp_path, fake_sandbox, monkeyp
     result = grade_batch(sources=sources, out_dir=tmp_path / "out", sandbox="local")
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"]
     assert sorted(hashed) == sorted(sources)
+
+
+def test_auto_fallback_is_one_loud_line_per_batch_and_marked_in_the_index(harness_home, tmp_path, monkeypatch):
+    import docker
+
+    def no_engine(**kwargs):
+        raise docker.errors.DockerException("connection refused")
+
+    monkeypatch.setattr(docker, "from_env", no_engine)
+    sources = [notebook(tmp_path / "a" / "notebook.ipynb", "x = 1"), notebook(tmp_path / "b" / "notebook.ipynb", "x = 2")]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(grade, [*map(str, sources), "--out", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    loud = [line for line in result.stderr.splitlines() if "WITHOUT ISOLATION" in line]
+    assert len(loud) == 1 and "2 of 2 submission(s)" in loud[0] and "no Docker engine is reachable" in loud[0]
+    assert (out / "index.html").read_text().count(">not isolated</span>") == 2
+    with (out / "summary.csv").open() as handle:
+        assert [row["isolated"] for row in csv.DictReader(handle)] == ["NO", "NO"]
+
+    strict = CliRunner().invoke(grade, [str(sources[0]), "--out", str(tmp_path / "strict"), "--sandbox", "docker"])
+    assert strict.exit_code == 3 and "no Docker engine is reachable" in strict.output
+    assert "Traceback" not in strict.output

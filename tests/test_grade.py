@@ -197,7 +197,7 @@ def test_json_output_and_limit_overrides(harness_home, tmp_path, fake_sandbox):
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out", "--json", "--timeout", "77",
                     "--cell-timeout", "11", "--memory", "512", "--cpus", "0.5")
     assert result.exit_code == 0
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # the isolation warning goes to stderr
     (entry,) = summary["reports"]
     assert entry["outcome"] == "graded" and Path(entry["report_html"]).is_file()
     limits = fake_sandbox[0]["limits"]

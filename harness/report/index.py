@@ -29,6 +29,7 @@ class IndexRow:
     statuses: dict[str, str]       # check id -> status value
     href: str
     bundle_verified: bool | None = None   # None: no bundle.json; False: its hidden labels could not be used
+    isolated: bool | None = None          # False: ran in the unisolated local runner (None: never ran)
 
 
 def sort_script() -> str:
@@ -56,6 +57,7 @@ def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> I
         statuses={f["check"]: f["status"] for f in document["findings"]},
         href=(report_dir / "report.html").relative_to(out_dir).as_posix(),
         bundle_verified=bundle_verified(document),
+        isolated=run.get("isolated"),
     )
 
 
@@ -96,11 +98,12 @@ def write_summary_csv(rows: list[IndexRow], *, out_dir: Path, blind: bool) -> Pa
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["submission" if blind else "candidate", "label", "outcome", "verdict", "hidden_score",
-                     "claimed_score", "baseline_score", "reference_score", "bundle", *checks, "report"])
+                     "claimed_score", "baseline_score", "reference_score", "bundle", "isolated", *checks, "report"])
     for row in rows:
         writer.writerow([_cell(v) for v in (row.name, row.label, row.outcome, row.verdict, row.hidden,
                                             row.claimed, row.baseline, row.reference,
                                             {True: "verified", False: "NOT verified"}.get(row.bundle_verified),
+                                            {True: "yes", False: "NO"}.get(row.isolated),
                                             *(row.statuses.get(c) for c in checks), row.href)])
     write_text_atomic(path, buffer.getvalue())
     return path

@@ -17,6 +17,7 @@ from harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
 from harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
 BACKENDS = ("auto", "docker", "local")
+FALLBACK_NOTE = "fell back to the local runner"   # in the run's warnings when auto could not use Docker
 LOG_TAIL_BYTES = 4000
 # Harmless start-up chatter that would bury the useful last lines of the runner's output.
 LOG_NOISE = ("Kernel is running over TCP without encryption",)
@@ -77,7 +78,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
         except SandboxUnavailable as exc:
             if backend == "docker":
                 raise
-            fallback_warning = f"Docker is not usable ({exc}); fell back to the local runner."
+            fallback_warning = f"Docker is not usable ({exc}); {FALLBACK_NOTE}."
     with _terminate_as_interrupt():
         ws = create_workspace(notebook=notebook, workdir=workdir)
         try:
