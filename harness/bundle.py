@@ -55,6 +55,7 @@ def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
 def render_submission_script(exercise: Exercise) -> bytes:
     """make_submission.py checks the same predictions contract the grader's scoring validates against."""
     predictions = PredictionsContract.from_exercise(exercise)
+    limits = exercise.limits()
     contract = {
         "notebook": exercise.notebook_name,
         "predictions_file": predictions.file,
@@ -68,6 +69,8 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "test_file": exercise.test_file,
         "writeup_files": exercise.writeup_hints.get("files", []),
         "starter_text": exercise.writeup_hints.get("starter_text", []),
+        "total_seconds": limits.total_seconds,
+        "cell_seconds": limits.cell_seconds,
     }
     template = resources.files("harness.templates").joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")
     return string.Template(template).substitute(contract=json.dumps(contract)).encode("utf-8")

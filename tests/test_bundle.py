@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness import bundle as bundle_module
-from harness.bundle import create_bundle
+from harness.bundle import create_bundle, render_submission_script
 from harness.bundle_registry import list_bundles
 from harness.cli import harness
 from harness.errors import HarnessError
@@ -333,3 +334,65 @@ def test_concurrent_bundles_never_interleave_registry_lines(tmp_path, monkeypatc
     with multiprocessing.get_context("fork").Pool(4) as pool:
         pool.map(_record_many, range(4))
     assert sorted(b.bundle_id for b in list_bundles()) == sorted(f"w{w}-{n}" for w in range(4) for n in range(50))
+
+
+def write_notebook(folder: Path, *sources: str) -> None:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]),
+                   folder / "notebook.ipynb")
+
+
+WRITE_PREDICTIONS = ("import csv\n"
+                     "ids = [row['customer_id'] for row in csv.DictReader(open('data/test.csv'))]\n"
+                     "with open('predictions.csv', 'w') as f:\n"
+                     "    f.write('customer_id,churn_probability\\n' + ''.join(f'{i},0.5\\n' for i in ids))")
+
+
+def run_script_with(folder: Path, *args: str, total: int | None = None, cell: int | None = None):
+    if total is not None:  # the same script, made for an exercise with shorter limits
+        exercise = load_exercise("churn")
+        exercise = dataclasses.replace(exercise, spec={**exercise.spec, "sandbox": {**exercise.spec["sandbox"],
+                                                                                     "total_seconds": total,
+                                                                                     "cell_seconds": cell}})
+        (folder / "make_submission.py").write_bytes(render_submission_script(exercise))
+    return subprocess.run([sys.executable, "-I", str(folder / "make_submission.py"), *args], cwd=folder.parent,
+                          capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.mark.slow
+def test_make_submission_run_names_the_first_failing_cell_and_does_not_pack(unpacked):
+    solve(unpacked)
+    write_notebook(unpacked, "import pandas as pd", "x = 1", "# a comment\n", "y = x + 1",
+                   "train = pd.read_csv('data/train.csv')\ntrain['no_such_column'].mean()", "print('never')")
+    result = run_script_with(unpacked, "--run")
+    assert result.returncode == 1
+    assert "failed in cell 5 (\"train = pd.read_csv('data/train.csv')\"): KeyError" in result.stderr
+    assert "no_such_column" in result.stderr and not (unpacked / "submission.zip").exists()
+
+
+@pytest.mark.slow
+def test_make_submission_run_says_when_the_notebook_runs_past_the_time_limit(unpacked):
+    solve(unpacked)
+    write_notebook(unpacked, "import time", "time.sleep(120)")
+    result = run_script_with(unpacked, "--run", total=20, cell=200)
+    assert result.returncode == 1
+    assert "went past the time limit of 20 s in cell 2 ('time.sleep(120)')" in result.stderr
+    assert result.stderr.count("\n") == 1                                # one sentence, no kernel chatter
+    assert not (unpacked / "submission.zip").exists()
+
+
+@pytest.mark.slow
+def test_make_submission_run_packs_a_good_notebook_as_without_run(unpacked):
+    solve(unpacked)
+    write_notebook(unpacked, WRITE_PREDICTIONS)
+    (unpacked / "predictions.csv").unlink()               # the clean run makes its own; the folder's is still needed
+    result = run_script_with(unpacked, "--run")
+    assert result.returncode == 1 and "predictions.csv is missing" in result.stderr
+    solve(unpacked)
+    write_notebook(unpacked, WRITE_PREDICTIONS)
+    result = run_script_with(unpacked, "--run")
+    assert result.returncode == 0, result.stderr
+    assert "clean run: every cell ran in" in result.stdout and "valid predictions.csv (" in result.stdout
+    assert "differs from the one the clean run wrote" in result.stdout   # solve() wrote other probabilities
+    with zipfile.ZipFile(unpacked / "submission.zip") as archive:
+        assert set(archive.namelist()) == {"notebook.ipynb", "predictions.csv", "bundle.json"}
+    assert not list(unpacked.glob("*.partial"))
