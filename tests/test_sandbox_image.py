@@ -71,3 +71,31 @@ def test_every_package_of_the_lock_file_imports_in_the_image(image):
     for name, module in (("lightgbm", "lightgbm"), ("imbalanced-learn", "imblearn"), ("statsmodels", "statsmodels"),
                          ("tabulate", "tabulate"), ("jinja2", "jinja2")):
         assert module in report["modules"][name]
+
+
+def test_prune_picks_older_tags_and_dangling_build_stages_but_never_a_current_image():
+    from harness.sandbox.docker_backend import ImageEntry, stale_images
+
+    current = {"takehome-sandbox:new", "takehome-sandbox-env:new", "takehome-sandbox-base:bookworm-new"}
+    found = [ImageEntry("sha256:a", ("takehome-sandbox:new",)),
+             ImageEntry("sha256:b", ("takehome-sandbox:old",)),
+             ImageEntry("sha256:c", ("takehome-sandbox-env:new", "takehome-sandbox-env:alias")),
+             ImageEntry("sha256:d", ("takehome-sandbox-env:old",)),
+             ImageEntry("sha256:e", ("takehome-sandbox-base:bookworm",)),
+             ImageEntry("sha256:f", ("takehome-sandbox-base:bookworm-new",)),
+             ImageEntry("sha256:g", ()),                                    # the offline build's install stage
+             ImageEntry("sha256:b", ("takehome-sandbox:old",))]             # listed twice, removed once
+    assert [e.id for e in stale_images(found, current=current)] == ["sha256:b", "sha256:d", "sha256:e", "sha256:g"]
+
+
+def test_both_build_contexts_hold_what_their_dockerfiles_copy():
+    from harness.sandbox.image import env_build_context, scripts_build_context
+
+    with scripts_build_context() as ctx:
+        assert sorted(p.relative_to(ctx).as_posix() for p in ctx.rglob("*")) == [
+            "Dockerfile", "harness-sandbox", "harness-sandbox/container_init.py", "harness-sandbox/kernel_hook.py",
+            "harness-sandbox/runner.py"]
+        assert "FROM ${ENV_IMAGE}" in (ctx / "Dockerfile").read_text()
+    with env_build_context(wheels=None) as ctx:
+        assert sorted(p.name for p in ctx.iterdir()) == ["Dockerfile", "requirements.lock", "wheelhouse"]
+        assert "libgomp1" in (ctx / "Dockerfile").read_text()

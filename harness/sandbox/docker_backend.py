@@ -25,8 +25,9 @@ from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
 from harness.ownership import current_owner, owner_is_gone
 from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, Progress
 from harness.sandbox.environment import sandbox_environment, thread_count
-from harness.sandbox.image import (LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID, build_args, build_context,
-                                   debootstrap_rootfs, image_tag, wheelhouse)
+from harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID,
+                                   build_args, debootstrap_rootfs, env_build_context, env_tag, image_tag,
+                                   scripts_build_context, wheelhouse)
 from harness.sandbox.result import Limits
 from harness.sandbox.workspace import Workspace
 
@@ -99,28 +100,48 @@ def offline_base_image(client: Any, *, progress: Progress) -> str:
 
 
 def build_image(client: Any, *, offline: bool, progress: Progress, base_image: str | None = None) -> str:
-    """Build the sandbox image unless the engine already has it; return its tag."""
+    """Build the sandbox image unless the engine already has it; return its tag. Its environment (packages,
+    user) is built only when missing; the scripts go on top as one small layer."""
     tag = image_tag()
     if client.images.list(name=tag):
         progress(f"{tag} is already built")
         return tag
+    environment = _environment_image(client, offline=offline, progress=progress, base_image=base_image)
+    with scripts_build_context() as ctx:
+        _build(client, ctx, tag=tag, buildargs={"ENV_IMAGE": environment}, network="none", progress=progress)
+    return tag
+
+
+def _environment_image(client: Any, *, offline: bool, progress: Progress, base_image: str | None) -> str:
+    tag = env_tag()
+    if client.images.list(name=tag):
+        progress(f"using the sandbox environment {tag}")
+        return tag
     wheels = wheelhouse(progress=progress) if offline else None
     base = base_image or (offline_base_image(client, progress=progress) if offline else "python:3.11-slim")
-    with build_context(wheels=wheels) as ctx:
-        progress(f"building {tag} from {base}")
-        import docker.errors
-
-        try:
-            for chunk in client.api.build(path=str(ctx), tag=tag, buildargs=build_args(base=base, offline=offline),
-                                          rm=True, forcerm=True, pull=False, decode=True, labels={LABEL: "1"}):
-                if "error" in chunk:
-                    raise HarnessError(f"building the sandbox image failed: {chunk['error'].strip()}")
-                line = chunk.get("stream", "").strip()
-                if line.startswith("Step ") or line.startswith("Successfully"):
-                    progress(line)
-        except docker.errors.APIError as exc:
-            raise SandboxUnavailable(f"the Docker engine refused the build: {exc.explanation or exc}") from None
+    with env_build_context(wheels=wheels) as ctx:
+        progress(f"building the environment from {base}")
+        # Offline, no step needs a network (and the engine's default bridge may not even exist).
+        _build(client, ctx, tag=tag, buildargs=build_args(base=base, offline=offline),
+               network="none" if offline else None, progress=progress)
     return tag
+
+
+def _build(client: Any, context: Path, *, tag: str, buildargs: dict[str, str], network: str | None,
+           progress: Progress) -> None:
+    import docker.errors
+
+    progress(f"building {tag}")
+    try:
+        for chunk in client.api.build(path=str(context), tag=tag, buildargs=buildargs, rm=True, forcerm=True,
+                                      pull=False, decode=True, labels={LABEL: "1"}, network_mode=network):
+            if "error" in chunk:
+                raise HarnessError(f"building the sandbox image failed: {chunk['error'].strip()}")
+            line = chunk.get("stream", "").strip()
+            if line.startswith("Step ") or line.startswith("Successfully"):
+                progress(line)
+    except docker.errors.APIError as exc:
+        raise SandboxUnavailable(f"the Docker engine refused the build: {exc.explanation or exc}") from None
 
 
 @dataclass
@@ -170,6 +191,8 @@ def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport
     """Remove labelled containers and stale sandbox images.
 
     Unless `everything`, a running container is kept while its grader lives (it may be grading right now).
+    Stale images are older tags of the sandbox, its environment and the offline base image, and the dangling
+    intermediate image an offline build leaves (labelled).
     """
     removed_containers, removed_images = 0, []
     for container in client.containers.list(all=True, filters={"label": LABEL}):
@@ -177,11 +200,7 @@ def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport
             container.remove(force=True)
             removed_containers += 1
     if images:
-        current = image_tag()
-        for found in client.images.list(name=REPOSITORY):
-            if current not in found.tags:
-                client.images.remove(found.id, force=True)
-                removed_images.extend(found.tags)
+        removed_images = _remove_stale_images(client)
     return PruneReport(containers=removed_containers, images=removed_images)
 
 
@@ -204,6 +223,40 @@ def remove_abandoned_containers() -> int:
                 pass
     client.close()
     return removed
+
+
+def _remove_stale_images(client: Any) -> list[str]:
+    import docker.errors
+
+    found = [ImageEntry(id=image.id, tags=tuple(image.tags))
+             for repository in (REPOSITORY, ENV_REPOSITORY, BASE_REPOSITORY)
+             for image in client.images.list(name=repository)]
+    found += [ImageEntry(id=image.id, tags=()) for image in client.images.list(filters={"dangling": True,
+                                                                                       "label": LABEL})]
+    removed = []
+    for entry in stale_images(found, current={image_tag(), env_tag(), OFFLINE_BASE}):
+        try:
+            client.images.remove(entry.id, force=True)
+        except docker.errors.APIError:   # still the parent of another image (an older sandbox on this engine)
+            continue
+        removed.extend(entry.tags or [f"<dangling {entry.id.removeprefix('sha256:')[:12]}>"])
+    return removed
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    id: str
+    tags: tuple[str, ...]
+
+
+def stale_images(found: list[ImageEntry], *, current: set[str]) -> list[ImageEntry]:
+    """The images prune removes: each one once, unless one of its tags is current (untagged ones are dangling)."""
+    seen, stale = set(), []
+    for entry in found:
+        if entry.id not in seen and not current & set(entry.tags):
+            seen.add(entry.id)
+            stale.append(entry)
+    return stale
 
 
 def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:

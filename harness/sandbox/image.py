@@ -1,8 +1,11 @@
-"""What goes into the sandbox image, without the engine: its content-hash tag, the build context, the
+"""What goes into the sandbox image, without the engine: its content-hash tags, the build contexts, the
 host wheelhouse and the debootstrap root filesystem of the offline base image.
 
-The tag is `takehome-sandbox:<hash12>` over the Dockerfile, the lock file, the runner and the kernel
-hook, so an image built from older files is never used silently: a change means a new tag. Building,
+The image is built in two steps, so that the scripts that change often cost seconds, not minutes:
+`takehome-sandbox-env:<hash12>` (Dockerfile: base, pinned packages, user; over the Dockerfile and the lock file)
+and on top of it `takehome-sandbox:<hash12>` (scripts.Dockerfile: runner, container init, kernel hook in one
+last layer; over every file of both). An image built from older files is never used silently: a change means a
+new tag. Everything here ships inside the package, so a wheel builds the image outside any checkout. Building,
 importing, inspecting and removing images is engine work: harness/sandbox/docker_backend.py.
 """
 from __future__ import annotations
@@ -24,10 +27,12 @@ from harness.sandbox.packages import LOCK_PATH
 from harness.user_dirs import APP_NAME
 
 REPOSITORY = "takehome-sandbox"
+ENV_REPOSITORY = "takehome-sandbox-env"
 LABEL = "takehome-harness"
 SANDBOX_UID = 10001
 SANDBOX_DIR = Path(__file__).parent
-DOCKERFILE_PATH = SANDBOX_DIR.parent.parent / "Dockerfile.sandbox"
+ENV_DOCKERFILE = SANDBOX_DIR / "Dockerfile"
+SCRIPTS_DOCKERFILE = SANDBOX_DIR / "scripts.Dockerfile"
 # libgomp1 is the OpenMP runtime lightgbm (and xgboost) load; the tag names the package list, so a cached base
 # image made from a shorter list is never reused.
 BASE_PACKAGES = ("python3", "python3-venv", "python3-pip", "libgomp1")
@@ -47,18 +52,19 @@ def _image_scripts() -> list[Path]:
     return [RUNNER_PATH, INIT_PATH, HOOK_PATH]
 
 
-def _image_inputs() -> list[Path]:
-    if not DOCKERFILE_PATH.is_file():
-        raise HarnessError(f"{DOCKERFILE_PATH.name} not found next to the harness package: build the sandbox "
-                           "from a source checkout of the harness")
-    return [DOCKERFILE_PATH, LOCK_PATH, *_image_scripts()]
+def _digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def env_tag() -> str:
+    return f"{ENV_REPOSITORY}:{_digest([ENV_DOCKERFILE, LOCK_PATH])}"
 
 
 def image_tag() -> str:
-    digest = hashlib.sha256()
-    for path in _image_inputs():
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{REPOSITORY}:{digest.hexdigest()[:12]}"
+    return f"{REPOSITORY}:{_digest([ENV_DOCKERFILE, LOCK_PATH, SCRIPTS_DOCKERFILE, *_image_scripts()])}"
 
 
 def lock_hash() -> str:
@@ -111,23 +117,30 @@ def build_args(*, base: str, offline: bool) -> dict[str, str]:
 
 
 @contextmanager
-def build_context(*, wheels: Path | None) -> Iterator[Path]:
-    """A temporary folder with the Dockerfile and everything it copies; next to the wheelhouse if any."""
+def env_build_context(*, wheels: Path | None) -> Iterator[Path]:
+    """A temporary folder with the environment's Dockerfile, the lock file and the wheelhouse (if any), made
+    next to the wheelhouse so its wheels can be hard-linked rather than copied."""
     with tempfile.TemporaryDirectory(prefix="takehome-sandbox-context-", dir=wheels.parent if wheels else None) as ctx:
-        _fill_build_context(Path(ctx), wheels=wheels)
-        yield Path(ctx)
+        dest = Path(ctx)
+        shutil.copy(ENV_DOCKERFILE, dest / "Dockerfile")
+        shutil.copy(LOCK_PATH, dest / "requirements.lock")
+        (dest / "wheelhouse").mkdir()
+        for wheel in (wheels.glob("*.whl") if wheels else []):
+            # Hard links keep a 100+ MB wheelhouse from being copied for every build.
+            try:
+                (dest / "wheelhouse" / wheel.name).hardlink_to(wheel)
+            except OSError:
+                shutil.copy(wheel, dest / "wheelhouse" / wheel.name)
+        yield dest
 
 
-def _fill_build_context(dest: Path, *, wheels: Path | None) -> None:
-    shutil.copy(DOCKERFILE_PATH, dest / "Dockerfile")
-    shutil.copy(LOCK_PATH, dest / "requirements.lock")
-    (dest / "harness-sandbox").mkdir()
-    for script in _image_scripts():
-        shutil.copy(script, dest / "harness-sandbox" / script.name)
-    (dest / "wheelhouse").mkdir()
-    for wheel in (wheels.glob("*.whl") if wheels else []):
-        # Hard links keep a 100+ MB wheelhouse from being copied for every build.
-        try:
-            (dest / "wheelhouse" / wheel.name).hardlink_to(wheel)
-        except OSError:
-            shutil.copy(wheel, dest / "wheelhouse" / wheel.name)
+@contextmanager
+def scripts_build_context() -> Iterator[Path]:
+    """A temporary folder with scripts.Dockerfile and the scripts it copies: a few kilobytes to send."""
+    with tempfile.TemporaryDirectory(prefix="takehome-sandbox-context-") as ctx:
+        dest = Path(ctx)
+        shutil.copy(SCRIPTS_DOCKERFILE, dest / "Dockerfile")
+        (dest / "harness-sandbox").mkdir()
+        for script in _image_scripts():
+            shutil.copy(script, dest / "harness-sandbox" / script.name)
+        yield dest
