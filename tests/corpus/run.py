@@ -19,10 +19,16 @@ DATA_SEED = 7
 CORPUS_LIMITS = Limits(total_seconds=180, cell_seconds=120, memory_mb=4096)
 
 
+DEFAULT_EXERCISE = "churn"    # the data a generic case (no exercise) reads
+
+
 def make_data(dest: Path) -> Path:
-    """The churn data every case reads (one shared copy); returns the data/ folder."""
-    write_data(exercise=load_exercise("churn"), seed=DATA_SEED, dest_dir=dest)
-    return dest / "data"
+    """One shared copy of the data of every exercise the cases use, <dest>/<exercise>/data; returns dest."""
+    from corpus import CASES
+
+    for exercise_id in sorted({case.exercise or DEFAULT_EXERCISE for case in CASES}):
+        write_data(exercise=load_exercise(exercise_id), seed=DATA_SEED, dest_dir=dest / exercise_id)
+    return dest
 
 
 def run_case(case: Case, *, data_dir: Path, work_root: Path) -> GradingContext:
@@ -32,7 +38,8 @@ def run_case(case: Case, *, data_dir: Path, work_root: Path) -> GradingContext:
     nbformat.write(case.notebook, work / "notebook.ipynb")
     for name, text in case.files.items():
         (work / name).write_text(text)
-    result = run_notebook(notebook=work / "notebook.ipynb", workdir=work, data_dir=data_dir, limits=CORPUS_LIMITS,
+    data = data_dir / (case.exercise or DEFAULT_EXERCISE) / "data"
+    result = run_notebook(notebook=work / "notebook.ipynb", workdir=work, data_dir=data, limits=CORPUS_LIMITS,
                           backend="local", out_dir=work_root / f"{case.name}.run")
     executed = nbformat.read(result.executed_notebook, as_version=4) if result.executed_notebook else None
     return GradingContext(submitted_notebook=case.notebook, executed_notebook=executed, run=result,
