@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from exercises._notebooks import LOAD_DATA, STARTER_NEXT_STEPS, notebook, render, write_all
+from exercises._notebooks import LOAD_DATA, notebook, render, write_all
 from exercises._notebooks import starter as starter_notebook
 
 HERE = Path(__file__).resolve().parent
