@@ -368,7 +368,7 @@ def _read_bundle(root: Path, *, limits: IntakeLimits, warnings: list[str]) -> di
         return None
     try:
         bundle = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: also a 4300+ digit number
         warnings.append(f"bundle.json is not readable JSON ({type(exc).__name__}); the submission is graded "
                         "without it.")
         return None

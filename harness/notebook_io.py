@@ -57,6 +57,8 @@ def _parse_json(text: str, *, name: str) -> dict:
             f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
     except RecursionError:
         raise SubmissionRejected(f"{name} is nested too deeply to be a notebook.") from None
+    except ValueError as exc:  # an integer of more than 4300 digits: Python refuses to convert it
+        raise SubmissionRejected(f"{name} holds a number too long to read ({str(exc).split(';')[0]}).") from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise SubmissionRejected(f"{name} is JSON but not a Jupyter notebook (no 'nbformat' field).")
     try:

@@ -21,6 +21,8 @@ def grader(tmp_path) -> IsolatedGrader:
     (lambda nb: archives.zip_bytes([archives.Entry("README.md", b"no notebook here")]), "no notebook"),
     (lambda nb: archives.zip_bytes([archives.Entry("notebook.ipynb", notebooks.lone_surrogate())]),
      "not valid Unicode"),
+    (lambda nb: archives.zip_bytes([archives.Entry("notebook.ipynb", notebooks.number_too_long())]),
+     "number too long to read"),
 ])
 def test_unusable_archive_gets_a_rejection_report_without_running_anything(grader, tmp_path, build, words):
     source = archives.write(tmp_path / "submission.zip", build(notebooks.simple()))

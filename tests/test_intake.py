@@ -79,6 +79,7 @@ def test_valid_bundle_json_is_parsed(work):
 
 @pytest.mark.parametrize("bundle_text, words", [
     (b"{not json", "not readable JSON"),
+    (b'{"exercise": "churn", "created_at": ' + b"9" * 4400 + b"}", "not readable JSON (ValueError)"),
     (json.dumps({"exercise": "churn"}).encode(), "altered or damaged"),
     (json.dumps({"exercise": "../../etc", "exercise_version": "1", "bundle_id": "x", "created_at": "t",
                  "files": {}}).encode(), "altered or damaged"),
@@ -299,6 +300,11 @@ def test_non_utf8_notebook_is_rejected(work):
 def test_lone_surrogate_in_the_notebook_json_is_rejected_plainly(work):
     with pytest.raises(SubmissionRejected, match=r"not valid Unicode \(a lone surrogate, '\\ud800'\)"):
         unpack(work, notebooks.lone_surrogate(), name="notebook.ipynb")
+
+
+def test_a_number_too_long_to_read_is_rejected_plainly(work):
+    with pytest.raises(SubmissionRejected, match=r"holds a number too long to read \(Exceeds the limit \(4300 digits\)"):
+        unpack(work, notebooks.number_too_long(), name="notebook.ipynb")
 
 
 def test_json_that_is_not_a_notebook_is_rejected(work):

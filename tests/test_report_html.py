@@ -157,3 +157,11 @@ def test_plots_of_plausible_numbers_are_drawn_without_a_note():
     report = make_report([], scores=Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.8}, claimed_primary=0.9))
     page = render_report_html(report, notebook=None, curves=None)
     assert "unavailable" not in page and page.count("data:image/png;base64,") == 2
+
+
+def test_an_infinite_score_is_left_out_of_the_score_plot_and_the_others_are_drawn():
+    # predictions of 1.7e308 minutes are finite, but their mean absolute error is not
+    report = make_report([], scores=Scores(primary_metric="mae", hidden={"mae": float("inf")},
+                                           baseline={"mae": 12.0}, higher_is_better=False))
+    page = render_report_html(report, notebook=None, curves=None)
+    assert "unavailable" not in page and page.count("data:image/png;base64,") == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -36,7 +37,8 @@ def score_plot(scores: Scores) -> str | None:
         ("candidate (hidden test)", scores.hidden or {}, _ACCENT),
     )]
     bars.append(("candidate's claim", scores.claimed_primary, _WARN))
-    bars = [(label, value, colour) for label, value, colour in bars if value is not None]
+    # an absurd prediction (1e308 minutes) makes an error metric infinite: that bar cannot be drawn
+    bars = [(label, value, colour) for label, value, colour in bars if value is not None and math.isfinite(value)]
     if not bars:
         return None
     fig = Figure(figsize=(6.4, 0.45 * len(bars) + 0.9))

@@ -54,3 +54,8 @@ def huge_output(chars: int) -> bytes:
 def lone_surrogate() -> bytes:
     """Valid JSON whose escapes spell half a UTF-16 pair: json.loads accepts it, no UTF-8 writer can."""
     return notebook_bytes(["print('PLACEHOLDER')"]).replace(b"PLACEHOLDER", b"\\ud800")
+
+
+def number_too_long() -> bytes:
+    """An execution count of 4400 digits: valid JSON that Python refuses to turn into an int."""
+    return notebook_bytes(["x = 1"]).replace(b'"execution_count": null', b'"execution_count": ' + b"9" * 4400)
