@@ -11,6 +11,7 @@ part after the split, or inside an imblearn Pipeline, never reaches a split, so 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _split_inputs,
@@ -52,31 +53,50 @@ def _sampler(stmt: ast.stmt, classes: dict[str, str]) -> str | None:
 
 
 def resampled_before_split(cells: list[ParsedCell]) -> list[Resampling]:
-    carriers: dict[str, tuple[Place, str]] = {}
+    return [Resampling(resample=origin, split=split, sampler=what)
+            for origin, split, what, _ in reaching_a_split(cells, _sampler)]
+
+
+def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[str, str]], str | None]
+                     ) -> list[tuple[Place, Place, str, str | None]]:
+    """(origin, split, what, column) for each statement that `source` names (it returns what the statement
+    does, or None) whose result flows by assignment into a later split; `column` is the frame column the
+    origin assigned (df["x"] = ...), when it did."""
+    carriers: dict[str, tuple[Place, str, str | None]] = {}
     classes: dict[str, str] = {}
-    found: list[Resampling] = []
+    found: list[tuple[Place, Place, str, str | None]] = []
     for cell in cells:
         for stmt in _statements(cell.tree.body):
             place = Place(cell.index, stmt.lineno, source_line(cell, stmt))
             split_inputs = _split_inputs(stmt) or set()
             for name in sorted(split_inputs & set(carriers)):
-                origin, sampler = carriers[name]
-                if not any(f.resample == origin for f in found):
-                    found.append(Resampling(resample=origin, split=place, sampler=sampler))
+                origin, what, column = carriers[name]
+                if not any(f[0] == origin for f in found):
+                    found.append((origin, place, what, column))
             value = getattr(stmt, "value", None)
             if value is None or not _targets(stmt):
                 continue
             names = [n for t in _targets(stmt) for n in _plain_names(t)]
             if isinstance(value, ast.Call) and len(names) == 1:
                 classes[names[0]] = called_name(value)
-            sampler = _sampler(stmt, classes)
+            what = source(stmt, classes)
             used = _data_names(value)
-            source = (place, sampler) if sampler else next((carriers[n] for n in sorted(used) if n in carriers), None)
+            carried = (place, what, _assigned_column(stmt)) if what else \
+                next((carriers[n] for n in sorted(used) if n in carriers), None)
             for name in names:
                 carriers.pop(name, None)
-                if source is not None and not split_inputs:
-                    carriers[name] = source
+                if carried is not None and not split_inputs:
+                    carriers[name] = carried
             for root in (r for t in _targets(stmt) for r in _mutated_roots(t)):
-                if source is not None:
-                    carriers[root] = source
+                if carried is not None:
+                    carriers[root] = (carried[0], carried[1], carried[2] or _assigned_column(stmt))
     return found
+
+
+def _assigned_column(stmt: ast.stmt) -> str | None:
+    """"x" for df["x"] = ... (a new or replaced column)."""
+    for target in _targets(stmt):
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                and isinstance(target.slice.value, str):
+            return target.slice.value
+    return None

@@ -262,6 +262,7 @@ class Evaluation:
     cv_cls: str | None = None      # cross-validation splitter class (None: sklearn's default K-fold)
     cv_shuffle: bool | None = None
     labels: str | None = None      # content hash of the labels it was scored against (y_true / score's y)
+    preds: str | None = None       # content hash of the predictions scored (metric calls)
 
     def same_rows_as(self, other: Evaluation) -> bool:
         """Scored on the same rows: the same label vector, or row samples that match."""
@@ -529,7 +530,8 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
     pred_info = e.get("y_pred") if isinstance(e.get("y_pred"), dict) else {}
     true_link = _link(e.get("y_true"))
     ev = Evaluation(id=e["id"], cell=_int(e.get("cell")), line=_int(e.get("line")), metric=name,
-                    value=_value(e.get("value")), via="unlinked", labels=_labels_hash(e.get("y_true")))
+                    value=_value(e.get("value")), via="unlinked", labels=_labels_hash(e.get("y_true")),
+                    preds=_labels_hash(pred_info))
     split = _label_role(result, ev, true_link)
     pred_link = _link(pred_info)
     producer = by_id.get(_int(pred_link.get("call")))

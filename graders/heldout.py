@@ -37,6 +37,7 @@ from graders._frame_statistics import FrameFill, frame_fills_before_split
 from graders._future_features import future_features
 from graders._notebook_ast import parse_code_cells
 from graders._resampling import resampled_before_split
+from graders._target_statistics import target_statistics_before_split
 from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line, read_static
 from graders._time_order import TimeVerdict, static_verdicts, verdict
 from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis, analyse
@@ -203,7 +204,7 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
     for ev in same_rows:
         configs.setdefault((ev.model or "?", ev.params), ev)
     if len(configs) < TUNING_SETTINGS:
-        return issues
+        return issues + threshold_issues(final, same_rows, notebook)
     models = sorted({model for model, _ in configs})
     what = (f"{len(configs)} settings of {models[0]}" if len(models) == 1
             else f"{len(configs)} configurations of {len(models)} models ({', '.join(models[:5])})")
@@ -217,6 +218,23 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
         evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}: {e.model} {e.params[:100]}")
                   for e in list(configs.values())[:EVIDENCE_EVENTS + 2]]))
     return issues
+
+
+def threshold_issues(final: Evaluation, same_rows: list[Evaluation], notebook: Any) -> list[Issue]:
+    """One model's predictions post-processed several ways (a decision threshold swept) and scored with the
+    reported metric on the reported rows: the threshold was chosen on those rows."""
+    tries = [e for e in same_rows if e.model == final.model and e.params == final.params and e.metric == final.metric
+             and e.preds is not None]
+    if len({e.preds for e in tries}) < TUNING_SETTINGS or final not in tries:
+        return []
+    return [Issue(
+        status=Status.CONCERN,
+        sentence=(f"{len({e.preds for e in tries})} different sets of predictions of {final.model} (a decision "
+                  f"threshold or other post-processing tried several ways) were scored with {final.metric} on the "
+                  f"same rows as the reported score (cell {final.cell}), so the reported score is the best of "
+                  "several tries on those rows and is optimistic."),
+        question="How did you choose the decision threshold, and on which rows would you choose it instead?",
+        evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}") for e in tries[:EVIDENCE_EVENTS]])]
 
 
 def leak_column_issues(a: TraceAnalysis, notebook: Any, leak_columns: list[str]) -> list[Issue]:
@@ -324,6 +342,41 @@ def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[
         question="Were rows duplicated before you split the data, and how does the model score on rows it never saw?",
         evidence=[_ev_evidence(final, notebook, f"{final.metric} on rows of which {round(100 * final.overlap)}% "
                                                 "were also fitted on")])]
+
+
+def target_statistics_issues(a: TraceAnalysis, notebook: Any, exercise: Any, *, traced: bool) -> list[Issue]:
+    """A per-group statistic of the target computed on all rows (pandas target encoding) before the split: FAIL
+    when the run shows the reported score came from that split and its model was fitted with the column (when
+    the columns are known), CONCERN otherwise; nothing when the fitted columns are known and exclude it."""
+    if notebook is None:
+        return []
+    final = a.final_evaluation()
+    issues = []
+    target = exercise.target_column if exercise is not None else None
+    for found in target_statistics_before_split(parse_code_cells(notebook), target=target):
+        features = final.fit.features if final is not None and final.fit is not None else []
+        used = None if not (found.column and features) else found.column in features
+        if used is False:
+            continue
+        reported = final is not None and any(e is final for e in _scores_from_split(a, found.split.cell))
+        column = f" ({found.column})" if found.column else ""
+        basis = ("the run shows the reported score came from that split" if reported else
+                 "read from the code, not confirmed by a run" if not traced else
+                 "the run does not show the reported score coming from that split")
+        issues.append(Issue(
+            status=Status.FAIL if reported and used is not False else Status.CONCERN,
+            sentence=(f"Cell {found.statistic.cell} computes a per-group statistic of the target on all rows and "
+                      f"uses it as a feature{column} before the split (cell {found.split.cell}), so every row's "
+                      f"feature contains its own label, evaluation rows included ({basis}). This is target leakage "
+                      "and the score is optimistic."),
+            question=("How would you compute that encoding from the training rows only (or out of fold), and what "
+                      "does the model score then?"),
+            evidence=[Evidence(source="static", summary="target statistic on all rows", cell=found.statistic.cell,
+                               lines=found.statistic.code, data={"line": found.statistic.line,
+                                                                  "column": found.column}),
+                      Evidence(source="static", summary="the split that follows", cell=found.split.cell,
+                               lines=found.split.code, data={"line": found.split.line})]))
+    return issues
 
 
 def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
@@ -527,6 +580,7 @@ def run(ctx: GradingContext) -> Finding:
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
     issues += frame_statistics_issues(a, notebook) + resampling_issues(a, notebook, traced=traced)
     issues += future_feature_issues(notebook, ctx.exercise)
+    issues += target_statistics_issues(a, notebook, ctx.exercise, traced=traced)
     time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
     issues += time_issues
     details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),

@@ -140,3 +140,40 @@ from sklearn.feature_selection import SelectKBest, chi2
 X = SelectKBest(chi2, k=3).fit_transform(Xb, y)""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
          {"heldout": F, "baseline": P}),
 ]
+
+# pattern 9: target statistics computed with pandas on all rows, then split
+CASES += [
+    Case("target_mean_by_group_before_split", notebook(LOAD, """\
+frame = train[NUM + ["plan", "region", "churned"]].copy()
+frame[NUM] = frame[NUM].fillna(0)
+frame["region_churn_rate"] = frame.groupby("region")["churned"].transform("mean")
+X, y = frame[NUM + ["region_churn_rate"]], frame["churned"]""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}),
+    Case("clean_target_mean_from_training_rows", notebook(LOAD, """\
+frame = train[NUM + ["plan", "region", "churned"]].copy()
+frame[NUM] = frame[NUM].fillna(0)
+X, y = frame.drop(columns="churned"), frame["churned"]""", SPLIT, """\
+rates = X_train.assign(churned=y_train).groupby("region")["churned"].mean()
+X_train = X_train.assign(region_churn_rate=X_train["region"].map(rates))[NUM + ["region_churn_rate"]]
+X_test = X_test.assign(region_churn_rate=X_test["region"].map(rates).fillna(y_train.mean()))[NUM + ["region_churn_rate"]]""",
+                                                   DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+]
+
+# pattern 9: a decision threshold swept on the evaluation rows, the best one reported
+CASES += [
+    Case("threshold_picked_on_test", notebook(LOAD, SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST, """\
+from sklearn.metrics import f1_score
+proba = model.predict_proba(X_test)[:, 1]
+f1 = {t: f1_score(y_test, (proba > t).astype(int)) for t in np.arange(0.1, 0.6, 0.05)}
+best = max(f1, key=f1.get)
+print("threshold", best, "F1", f1_score(y_test, (proba > best).astype(int)))"""),
+         {"heldout": C, "baseline": P}),
+    Case("clean_threshold_from_validation_rows", notebook(LOAD, SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST, """\
+from sklearn.metrics import f1_score
+from sklearn.model_selection import cross_val_predict
+oof = cross_val_predict(LogisticRegression(max_iter=500), X_train, y_train, cv=3, method="predict_proba")[:, 1]
+best = max(np.arange(0.1, 0.6, 0.05), key=lambda t: f1_score(y_train, (oof > t).astype(int)))
+print("threshold", best, "test F1", f1_score(y_test, (model.predict_proba(X_test)[:, 1] > best).astype(int)))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+]

@@ -1,0 +1,75 @@
+"""Target statistics computed with pandas on all rows before the split, read from the code:
+`df["city_rate"] = df.groupby("city")["churned"].transform("mean")`, or a `groupby(...)[target].mean()` mapped
+back onto the frame. Each row's feature then contains its own label (and the evaluation rows' labels), which
+is target leakage; inside a cross-validated encoder or fitted on the training part only it is fine.
+
+Target columns are the exercise's target plus any column the notebook takes as labels (`y = df["churned"]`,
+`df.pop("churned")`). The statement is followed into a split with graders/_resampling.reaching_a_split.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from graders._frame_statistics import Place, _plain_names, _targets
+from graders._notebook_ast import ParsedCell, called_name
+from graders._resampling import reaching_a_split
+
+AGGREGATIONS = {"mean", "median", "sum", "transform", "agg", "aggregate", "apply", "std", "var"}
+LABEL_NAME = re.compile(r"^(y|Y|target|label|labels)(_\w*)?$")
+
+
+@dataclass
+class TargetStatistic:
+    statistic: Place
+    split: Place
+    column: str | None      # the feature column it created, when assigned as df["col"] = ...
+
+
+def _string_key(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.slice.value
+    if isinstance(node, ast.Call) and called_name(node) == "pop" and node.args and \
+            isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        return node.args[0].value
+    return None
+
+
+def label_columns(cells: list[ParsedCell], known: str | None = None) -> set[str]:
+    """Columns the notebook uses as labels: `y = df["churned"]`, `target = df.pop("churned")`."""
+    found = {known} if known else set()
+    for cell in cells:
+        for node in ast.walk(cell.tree):
+            if isinstance(node, ast.Assign) and any(LABEL_NAME.match(n) for t in _targets(node)
+                                                    for n in _plain_names(t)):
+                key = _string_key(node.value)
+                if key:
+                    found.add(key)
+    return found
+
+
+def _uses_target(node: ast.AST, targets: set[str]) -> bool:
+    return any(isinstance(n, ast.Constant) and n.value in targets for n in ast.walk(node))
+
+
+def _grouped_target_statistic(targets: set[str]):
+    def source(stmt: ast.stmt, classes: dict[str, str]) -> str | None:
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in AGGREGATIONS):
+                continue
+            chain = node.func.value
+            grouped = any(isinstance(n, ast.Call) and called_name(n) == "groupby" for n in ast.walk(chain))
+            if grouped and _uses_target(node, targets):
+                return f"a per-group {node.func.attr} of the target"
+        return None
+    return source
+
+
+def target_statistics_before_split(cells: list[ParsedCell], *, target: str | None = None) -> list[TargetStatistic]:
+    targets = label_columns(cells, target)
+    if not targets:
+        return []
+    return [TargetStatistic(statistic=origin, split=split, column=column)
+            for origin, split, _, column in reaching_a_split(cells, _grouped_target_statistic(targets))]
