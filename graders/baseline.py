@@ -38,7 +38,7 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-HAND_MADE = "a forecast the notebook calls a baseline"
+HAND_MADE = "hand-made predictions the notebook calls a baseline"
 
 
 def _mark_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> None:
@@ -47,7 +47,14 @@ def _mark_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -
     code next to the metric call, or the markdown above its cell, calls them a baseline."""
     final = a.final_evaluation()
     for ev in a.evaluations:
-        if ev.is_baseline or (final is not None and ev.est is not None and ev.est == final.est):
+        if ev.is_baseline:
+            continue
+        if ev.via == "split" and ev.est is not None and mentions_near(facts, notebook, ev.cell, ev.line):
+            # hand-made predictions scored where the code speaks of a baseline: the trace only guessed the model
+            # from the rows, so the score is the baseline's, not the model's
+            ev.is_baseline, ev.est, ev.model = True, None, HAND_MADE
+            continue
+        if final is not None and ev.est is not None and ev.est == final.est:
             continue
         if ev.fit is not None and mentions_near(facts, notebook, ev.fit.cell, ev.fit.line):
             ev.is_baseline = True

@@ -1,13 +1,20 @@
 """Held-out evaluation and leakage, judged from what actually ran (the kernel trace), not from keywords.
 
 Findings, worst first:
-  FAIL     the final model's only evaluation is on rows it was fitted on; a supervised transformer
-           (SelectKBest, TargetEncoder, ...) fitted on rows later used for evaluation; the exercise's leak
-           column used as a feature by the final model.
+  FAIL     the final model's only evaluation is on rows it was fitted on (no other model held out and no score
+           computed by hand on held-out labels); a supervised transformer (SelectKBest, TargetEncoder, ...) fitted on
+           rows later used for evaluation; the exercise's leak column used as a feature by the final model; rows
+           oversampled (SMOTE, RandomOverSampler, resample, sample(replace=True)) or target statistics computed with
+           pandas (groupby(...)[target].mean()) on all rows before the split that produced the reported score
+           (code read with graders/_resampling.py and _target_statistics.py, confirmed by the run), or synthetic
+           rows among the reported score's rows (imblearn's trace); a model fitted, the run complete, and no score
+           of any kind computed (the trace and the code agree: no metric, no hand-written one, no held-out labels read).
   CONCERN  an unsupervised transformer (scaler, imputer, encoder) fitted on rows later used for evaluation;
            the reported score's rows were also used to pick the model or its settings (a search fitted on
-           them, or three or more settings of one model class scored on them); a non-final model scored only
-           on its training rows; a leak column used by an earlier model; static-only indications;
+           them, three or more configurations -- settings of one model or several models -- scored on them, or
+           a decision threshold swept on them); many exact copies of fitting rows among the evaluated rows
+           without resampling code; oversampling or target statistics before a split not confirmed by the run;
+           a leak column used by an earlier model; static-only indications;
            plain-pandas statistics of the whole frame (fillna with its median, a z-score with its mean/std)
            filling or scaling it before the split that produced the evaluation rows (graders/_frame_statistics.py,
            read from the code in every case: the trace cannot see pandas).
@@ -21,8 +28,10 @@ Findings, worst first:
            not check (never an accusation). A feature made from the target with later days' values (a centred
            rolling window, a negative shift, a backward fill; graders/_future_features.py, read from the code)
            -> CONCERN.
-A train score next to a held-out score, baseline vs model on the same split, cross-validation inside a
-pipeline and transformers fitted on the unlabeled test.csv rows are all fine. Row overlaps are shares of
+A train score next to a held-out score, a side model scored on its own training rows while the reported one is
+held out (a note), baseline vs model on the same split, cross-validation inside a pipeline, resampling of the
+training part only or inside an imblearn Pipeline, and transformers fitted on the unlabeled test.csv rows are all
+fine. Rows with few distinct values (binary features) are matched by the split's labels, not by their values. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
 Static reading (graders/_static.py) is the fallback when nothing was traced; it is never a FAIL.
 details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, could not be

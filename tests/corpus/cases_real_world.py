@@ -177,3 +177,14 @@ best = max(np.arange(0.1, 0.6, 0.05), key=lambda t: f1_score(y_train, (oof > t).
 print("threshold", best, "test F1", f1_score(y_test, (model.predict_proba(X_test)[:, 1] > best).astype(int)))"""),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# pattern 9: a rule-of-thumb baseline scored by hand on the test rows is the baseline's score, not the model's
+CASES += [
+    Case("rule_baseline_scored_after_the_model", notebook(LOAD, SPLIT, LOGREG_ON_TEST, """\
+from sklearn.metrics import accuracy_score
+print("model accuracy", accuracy_score(y_test, model.predict(X_test)))
+# baseline: flag every customer with more than two support tickets
+rule = (X_test["support_tickets_90d"] > 2).astype(int)
+print("baseline accuracy", accuracy_score(y_test, rule))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+]
