@@ -140,6 +140,15 @@ def _constant_list(node: ast.BinOp) -> bool:
         and _sized_like_rows(node.right)
 
 
+def _commented_out_code(comment: str) -> bool:
+    """`#plt.plot(df.dummy, y)`: code switched off, not prose about a baseline."""
+    try:
+        tree = ast.parse(comment.strip())
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(n, (ast.Call, ast.Assign, ast.Attribute, ast.Subscript)) for n in ast.walk(tree))
+
+
 def _literal_keywords(node: ast.Call) -> dict[str, Any]:
     out = {}
     for kw in node.keywords:
@@ -201,8 +210,10 @@ def read_static(notebook: Any) -> StaticFacts:
                     site.name = cls
                     facts.transformer_fits.append(site)
         for lineno, text in enumerate(cell.source.splitlines(), start=1):
-            comment = text.split("#", 1)[1] if "#" in text else ""
-            if BASELINE_WORD.search(comment) or BASELINE_NAME.search(text):
+            code, _, comment = text.partition("#")
+            if _commented_out_code(comment):
+                comment = ""
+            if BASELINE_WORD.search(comment) or BASELINE_NAME.search(code):
                 facts.baseline_mentions.append(Site(cell.index, lineno, text.strip()))
     for index, cell in enumerate(getattr(notebook, "cells", [])):
         if cell.cell_type == "markdown" and BASELINE_WORD.search(cell_source(cell)):

@@ -62,3 +62,13 @@ def test_static_comparison_on_subscripted_held_out_labels_passes():
     only_training = baseline.run(_ctx([], "base = np.full(len(tr), 0.2)\nprint(auc(Y[tr], base))",
                                       "print(auc(Y[tr], A[tr] @ w))"))
     assert only_training.status is Status.CONCERN
+
+
+def test_commented_out_code_that_mentions_dummy_is_not_a_baseline():
+    finding = baseline.run(_ctx([], "#plt.plot(df4.dummy, df4.y_test_smote)\n# baseline_auc = roc(y, p)\nprint(1)"))
+    assert finding.status is Status.FAIL
+
+
+def test_a_comment_in_words_still_names_a_baseline():
+    finding = baseline.run(_ctx([], "# baseline: everyone gets the churn rate\nrate = 0.2"))
+    assert finding.status is not Status.FAIL
