@@ -5,7 +5,7 @@
 For each source tree (REV exported with `git archive`, and this working tree as it is), in a temporary copy: a
 first `harness sandbox build --offline` warms everything up (base image, wheelhouse, Docker's layer cache; it is
 instant when the image exists), then a comment is appended to the copy's kernel hook and the same command is
-timed. The images the touched copies produced are removed afterwards (only those, by tag). Prints the seconds
+timed. The images the benchmark produced are removed afterwards (only those, by tag). Prints the seconds
 of each and the ratio this tree / baseline. Run it with this checkout's .venv (the copies use its packages).
 """
 from __future__ import annotations
@@ -66,13 +66,18 @@ def touched_rebuild(copy: Path) -> tuple[float, str]:
 def measure(rev: str | None, *, repeat: int, workdir: Path) -> list[float]:
     import docker
 
+    client = docker.from_env()
     copy = export(rev, workdir / (rev or "worktree").replace("/", "_"))
+    untouched = run_in(copy, TAG).stdout.strip()
+    existed = bool(client.images.list(name=untouched))
     run_in(copy, BUILD)  # warm-up: the untouched tree's image (instant when it exists)
     times = []
     for _ in range(repeat):
         seconds, tag = touched_rebuild(copy)
         times.append(seconds)
-        docker.from_env().images.remove(tag)
+        client.images.remove(tag)
+    if not existed:
+        client.images.remove(untouched)
     return times
 
 
