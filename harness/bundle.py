@@ -38,11 +38,18 @@ def sandbox_lock() -> bytes:
     return lock.read_bytes()
 
 
+def _shared_instructions(name: str) -> str | None:
+    """Sections every exercise's instructions include (`{% include "_setting_up_and_submitting.md" %}`)."""
+    shared = resources.files("exercises").joinpath(name)
+    return shared.read_text(encoding="utf-8") if name.startswith("_") and shared.is_file() else None
+
+
 def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
     source = exercise.file(INSTRUCTIONS)
     if not source.is_file():
         raise HarnessError(f"exercises/{exercise.id}/{INSTRUCTIONS} is missing")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+                             loader=jinja2.FunctionLoader(_shared_instructions))
     try:
         text = env.from_string(source.read_text(encoding="utf-8")).render(
             candidate=candidate, exercise=exercise.spec, time_box_hours=exercise.spec["time_box_hours"],

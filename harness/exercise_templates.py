@@ -50,11 +50,7 @@ bottom in a clean environment with the packages in `requirements.txt`, with `dat
 Keep the notebook self-contained (no internet downloads, no absolute paths; read `data/train.csv`
 and `data/test.csv` relative to the notebook). Set random seeds so a re-run gives the same answer.
 
-## How to submit
-
-From this folder, run `python make_submission.py`. It checks `notebook.ipynb` and `predictions.csv` and
-writes `submission.zip` (never the `data/` folder). Please do not edit `bundle.json`. Send `submission.zip`
-back to your recruiting contact. Good luck, and enjoy it!
+{{% include "_setting_up_and_submitting.md" -%}}
 """
 
 
