@@ -212,6 +212,8 @@ class Fit:
     best_est: str | None = None
     best_params: str | None = None
     labels: str | None = None          # content hash of y
+    eval_rows: tuple[RowSet, ...] = ()  # evaluation sets passed to fit (eval_set / eval_X)
+    early_stopping: bool = False       # ... and used to stop the boosting rounds
 
     @property
     def is_dummy(self) -> bool:
@@ -314,6 +316,18 @@ class CvSplit:
 
 
 @dataclass
+class EarlyStop:
+    """Boosting rounds chosen on evaluation sets: a native xgboost/lightgbm `train` with early stopping, or an
+    sklearn-API fit with eval_set and early stopping."""
+
+    id: int
+    cell: int | None
+    line: int | None
+    what: str
+    evals: tuple[RowSet, ...]
+
+
+@dataclass
 class TraceAnalysis:
     events: list[dict[str, Any]]
     fits: list[Fit] = field(default_factory=list)
@@ -321,6 +335,8 @@ class TraceAnalysis:
     evaluations: list[Evaluation] = field(default_factory=list)
     splits: list[Split] = field(default_factory=list)
     cv_splits: list[CvSplit] = field(default_factory=list)
+    early_stops: list[EarlyStop] = field(default_factory=list)
+    native_trains: list[tuple[int, str]] = field(default_factory=list)  # (id, "lightgbm.train") of native APIs
     errors: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
     started: bool = False
@@ -424,7 +440,8 @@ def analyse(events: list[dict[str, Any]], notebook: Any | None = None) -> TraceA
                     features_out=_strs(e.get("features_out")), has_y=bool(e.get("has_y")),
                     best_est=e.get("best_est") if isinstance(e.get("best_est"), str) else None,
                     best_params=e.get("best_params") if isinstance(e.get("best_params"), str) else None,
-                    labels=_labels_hash(e.get("y"))))
+                    labels=_labels_hash(e.get("y")), eval_rows=_row_sets(e.get("eval_rows")),
+                    early_stopping=e.get("early_stopping") is True))
             if method in PREDICT_METHODS:
                 result.predictions.append(Prediction(
                     id=e["id"], cell=cell, line=line, est=_str(e.get("est")), cls=_str(e.get("cls"), "?"),
@@ -441,11 +458,19 @@ def analyse(events: list[dict[str, Any]], notebook: Any | None = None) -> TraceA
                                             rows=RowSet.of(e.get("rows"))))
         elif e["ev"] == "cv":
             result.evaluations.append(_cv_evaluation(e))
+        elif e["ev"] == "native_train":
+            result.native_trains.append((e["id"], f"{_str(e.get('lib'))}.train"))
+        if e["ev"] == "native_train" and e.get("early_stopping") is True:
+            result.early_stops.append(EarlyStop(id=e["id"], cell=cell, line=line, what=f"{_str(e.get('lib'))}.train",
+                                                evals=_row_sets(e.get("evals"))))
         elif e["ev"] == "metric":
             evaluation = _metric_evaluation(result, e, by_id)
             if evaluation is not None:
                 result.evaluations.append(evaluation)
     _mark_cv_models(result)
+    result.early_stops += [EarlyStop(id=f.id, cell=f.cell, line=f.line, what=f"{f.cls}.fit(eval_set=...)",
+                                     evals=f.eval_rows) for f in result.fits if f.early_stopping and f.eval_rows]
+    result.early_stops.sort(key=lambda stop: stop.id)
     return result
 
 
@@ -513,6 +538,11 @@ def _labels_hash(info: Any) -> str | None:
     return value if isinstance(value, str) and len(value) <= 64 else None
 
 
+def _row_sets(value: Any) -> tuple[RowSet, ...]:
+    sets = (RowSet.of(v) for v in value[:5]) if isinstance(value, list) else ()
+    return tuple(r for r in sets if r is not None)
+
+
 def _link(info: Any) -> dict[str, Any]:
     return info.get("link") if isinstance(info, dict) and isinstance(info.get("link"), dict) else {}
 
@@ -550,11 +580,18 @@ def _metric_evaluation(result: TraceAnalysis, e: dict[str, Any], by_id: dict[int
     elif split is not None:
         ev.via = "split"
         ev.rows = split.part_rows(true_link["part"])
-        # the model is the one that last predicted on exactly these rows
+        # the model is the one that last predicted on exactly these rows; varying predictions cannot come from a
+        # model that predicted one constant (a dummy), nor from one that predicted before a native booster trained
+        varying = pred_info.get("constant") is False
+        native = max((t for t in result.native_trains if t[0] < ev.id), default=(0, ""))
+        since = native[0]
         match = next((p for p in reversed(result.predictions)
-                      if p.id < ev.id and ev.rows is not None and ev.rows.same_as(p.rows)), None)
+                      if since < p.id < ev.id and ev.rows is not None and ev.rows.same_as(p.rows)
+                      and not (varying and p.constant)), None)
         if match is not None:
             ev.est = match.est
+        elif native[1]:
+            ev.model = f"the model of {native[1]}"
     if pred_info.get("constant") is True:
         ev.is_baseline = True
         if ev.via == "unlinked" or ev.via == "split":

@@ -208,6 +208,19 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
                 question="Which rows chose the hyperparameters, and which rows did the reported score come from?",
                 evidence=[_fit_evidence(search, notebook, f"{search.cls} fitted", best_params=search.best_params),
                           _ev_evidence(final, notebook, "the reported score")]))
+    for stop in a.early_stops if final.rows is not None else []:
+        share = max((s for s in (final.rows.share_in(r) for r in stop.evals) if s is not None), default=None)
+        if stop.id < final.id and share is not None and share >= LEAK_SHARE:
+            issues.append(Issue(
+                status=Status.CONCERN,
+                sentence=(f"{stop.what} stopped its boosting rounds early on an evaluation set holding "
+                          f"{round(100 * share)}% of the rows the reported score is computed on (cell {final.cell}), "
+                          "so the number of rounds was chosen on those rows and the score is optimistic."),
+                question="Which rows chose the number of boosting rounds, and which rows did the reported score "
+                         "come from?",
+                evidence=[Evidence(source="trace", summary=f"{stop.what} with early stopping", cell=stop.cell,
+                                   lines=cell_line(notebook, stop.cell, stop.line)),
+                          _ev_evidence(final, notebook, "the reported score")]))
     same_rows = [e for e in a.evaluations if not e.is_baseline and e.via != "cv" and final.same_rows_as(e)]
     configs: dict[tuple[str, str], Evaluation] = {}
     for ev in same_rows:

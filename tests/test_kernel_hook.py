@@ -283,3 +283,36 @@ def test_imblearn_pipeline_names_its_samplers(imblearn_traced):
     inside = [e for e in events if e.get("parent") == pipe_fit["id"]]
     assert "fit_resample" in {e["method"] for e in inside}
     assert next(e for e in top if e.get("method") == "predict_proba" and e["cls"] == "Pipeline")
+
+
+NATIVE_BOOSTING = """
+import json
+import numpy as np, lightgbm as lgb
+from sklearn.model_selection import train_test_split
+rng = np.random.default_rng(0)
+X = rng.random((400, 5)); y = (X[:, 0] + rng.normal(0, .3, 400) > .5).astype(int)
+X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
+booster = lgb.train({"objective": "binary", "verbose": -1, "seed": 0}, lgb.Dataset(X_tr, y_tr), 40,
+                    valid_sets=[lgb.Dataset(X_te, y_te)], callbacks=[lgb.early_stopping(5, verbose=False)])
+plain = lgb.train({"objective": "binary", "verbose": -1, "seed": 0}, lgb.Dataset(X_tr, y_tr), 10)
+model = lgb.LGBMClassifier(n_estimators=20, verbose=-1, random_state=0).fit(
+    X_tr, y_tr, eval_set=[(X_te, y_te)], callbacks=[lgb.early_stopping(5, verbose=False)])
+print(json.dumps([booster.best_iteration, float(booster.predict(X_te).sum()), float(model.predict_proba(X_te).sum())]))
+"""
+
+
+def test_native_boosting_and_eval_sets_are_recorded_without_changing_results(tmp_path):
+    pytest.importorskip("lightgbm")
+    trace = tmp_path / "trace.jsonl"
+    with_hook, without = _run(_with_hook(NATIVE_BOOSTING), trace=trace), _run(NATIVE_BOOSTING, trace=None)
+    assert with_hook.returncode == 0, with_hook.stderr
+    assert with_hook.stdout == without.stdout
+    events = load_trace(trace)
+    natives = [e for e in events if e["ev"] == "native_train"]
+    assert [n["early_stopping"] for n in natives] == [True, False]
+    assert natives[0]["lib"] == "lightgbm" and natives[0]["rows"]["n"] == 300 and natives[0]["evals"][0]["n"] == 100
+    split = next(e for e in events if e["ev"] == "split")
+    assert set(natives[0]["evals"][0]["h"]) == set(split["outputs"][1]["rows"]["h"])  # the test part's rows
+    fit = next(e for e in events if e["ev"] == "call" and e["method"] == "fit" and e["depth"] == 0
+               and e["cls"] == "LGBMClassifier")
+    assert fit["early_stopping"] is True and fit["eval_rows"][0]["n"] == 100

@@ -43,6 +43,10 @@ _FUNCTIONS = {
     "sklearn.model_selection._validation": ("cross_val_score", "cross_validate", "cross_val_predict"),
 }
 _METRIC_MODULES = ("sklearn.metrics._classification", "sklearn.metrics._ranking", "sklearn.metrics._regression")
+# Native boosting APIs: training functions (their evaluation sets can stop the boosting rounds) and the data
+# containers whose rows they train and evaluate on.
+_NATIVE_TRAIN = {"xgboost.training": "train", "lightgbm.engine": "train"}
+_NATIVE_DATA = (("xgboost.core", "DMatrix"), ("lightgbm.basic", "Dataset"))
 _METRIC_SUFFIXES = ("_score", "_loss", "_error")
 _METRIC_EXTRA = ("roc_curve", "precision_recall_curve", "det_curve", "confusion_matrix", "classification_report",
                  "auc")
@@ -625,6 +629,14 @@ class _Tracer:
             event["has_y"] = y is not None
             if y is not None:
                 event["y"] = self.describe_vector(y)
+            eval_set = bound.get("eval_set")
+            eval_X = bound.get("eval_X")   # lightgbm's newer spelling of eval_set
+            evals = ([pair[0] for pair in eval_set[:5] if isinstance(pair, (list, tuple)) and pair]
+                     if isinstance(eval_set, (list, tuple)) else
+                     list(eval_X[:5]) if isinstance(eval_X, (list, tuple)) else [eval_X] if eval_X is not None else [])
+            if evals:
+                event["eval_rows"] = [self.rows(X_eval) for X_eval in evals]
+                event["early_stopping"] = _early_stopping(est, kwargs.get("callbacks"))
         if name == "score" and y is not None:
             event["y"] = self.describe_vector(y)
         return {"event": event, "X": X}
@@ -737,6 +749,36 @@ class _Tracer:
         if state is not None:
             self.emit({**self.base_event(call, "cv_split"), **state})
 
+    def data_before(self, call, fn, args, kwargs):
+        if call.depth != 0:
+            return None
+        bound = _bind(self._sig(fn), args, kwargs)
+        return {"obj": args[0], "rows": self.rows(bound.get("data"))}
+
+    def data_after(self, call, state, result):
+        if state is not None and state["rows"] is not None:
+            setattr(state["obj"], "_harness_rows", state["rows"])
+
+    def native_train_before(self, call, fn, args, kwargs):
+        if call.depth != 0:
+            return None
+        bound = _bind(self._sig(fn), args, kwargs)
+        train = bound.get("dtrain", bound.get("train_set"))
+        evals = bound.get("evals") or bound.get("valid_sets") or []
+        evals = [e[0] if isinstance(e, (list, tuple)) and e else e for e in list(evals)[:5]]
+        params = bound.get("params") if isinstance(bound.get("params"), dict) else {}
+        stopping = (bound.get("early_stopping_rounds") is not None
+                    or any(k.startswith("early_stopping") and v for k, v in params.items())
+                    or _early_stopping(None, bound.get("callbacks")))
+        return {"ev": "native_train", "lib": fn.__module__.partition(".")[0],
+                "rows": getattr(train, "_harness_rows", None),
+                "evals": [getattr(e, "_harness_rows", None) for e in evals if e is not train],
+                "early_stopping": bool(stopping), "params": _short(params, 200)}
+
+    def native_train_after(self, call, state, result):
+        if state is not None:
+            self.emit({**self.base_event(call, "native_train"), **state})
+
     def metric_before(self, call, fn, args, kwargs):
         if call.depth != 0:
             return None
@@ -814,6 +856,8 @@ class _Tracer:
             names, before, after = _FUNCTIONS[module_name], self.split_before, self.split_after
         elif module_name == "sklearn.model_selection._validation":
             names, before, after = _FUNCTIONS[module_name], self.cv_before, self.cv_after
+        elif module_name in _NATIVE_TRAIN:
+            names, before, after = (_NATIVE_TRAIN[module_name],), self.native_train_before, self.native_train_after
         else:
             return
         for name in names:
@@ -826,8 +870,12 @@ class _Tracer:
 
     def patch_loaded(self) -> None:
         """Patch whatever is importable now; cheap to repeat (each class / function once)."""
-        for module_name in (*_METRIC_MODULES, *_FUNCTIONS):
+        for module_name in (*_METRIC_MODULES, *_FUNCTIONS, *_NATIVE_TRAIN):
             self.patch_module_functions(module_name)
+        for module_name, class_name in _NATIVE_DATA:
+            cls = getattr(sys.modules.get(module_name), class_name, None)
+            if cls is not None:
+                self.patch_class(cls, ("__init__",), self.data_before, self.data_after, False)
         base = _sk_base()
         if base is not None:
             for cls in _subclasses(base.BaseEstimator):
@@ -879,6 +927,17 @@ def _number(value):
     except Exception:
         return None
     return f if math.isfinite(f) else str(f)
+
+
+def _early_stopping(est, callbacks) -> bool:
+    """Boosting rounds chosen by an evaluation set: early_stopping_rounds set, or an early-stopping callback."""
+    rounds = None
+    try:
+        rounds = est.get_params().get("early_stopping_rounds") if est is not None else None
+    except Exception:
+        pass
+    names = [type(c).__name__.lower() for c in (callbacks if isinstance(callbacks, (list, tuple)) else [])]
+    return rounds is not None or any("earlystopping" in n.replace("_", "") for n in names)
 
 
 def _subclasses(root):

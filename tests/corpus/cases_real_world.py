@@ -188,3 +188,29 @@ rule = (X_test["support_tickets_90d"] > 2).astype(int)
 print("baseline accuracy", accuracy_score(y_test, rule))"""),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# pattern 9: boosting rounds picked by early stopping on the rows that are then reported (native lightgbm API
+# and the sklearn API), next to early stopping on a validation part carved from the training rows
+LGB_NATIVE = """\
+import lightgbm as lgb
+params = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "verbose": -1, "seed": 0}"""
+
+CASES += [
+    Case("early_stopping_on_test_native_lightgbm", notebook(LOAD, SPLIT, DUMMY_ON_TEST, LGB_NATIVE + """
+booster = lgb.train(params, lgb.Dataset(X_train, y_train), num_boost_round=300,
+                    valid_sets=[lgb.Dataset(X_test, y_test)], callbacks=[lgb.early_stopping(20, verbose=False)])
+print("AUC", roc_auc_score(y_test, booster.predict(X_test)))"""),
+         {"heldout": C, "baseline": P}, requires=("lightgbm",)),
+    Case("clean_early_stopping_on_validation_native_lightgbm", notebook(LOAD, SPLIT, DUMMY_ON_TEST, LGB_NATIVE + """
+X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.2, stratify=y_train, random_state=0)
+booster = lgb.train(params, lgb.Dataset(X_fit, y_fit), num_boost_round=300,
+                    valid_sets=[lgb.Dataset(X_val, y_val)], callbacks=[lgb.early_stopping(20, verbose=False)])
+print("AUC", roc_auc_score(y_test, booster.predict(X_test)))"""),
+         {"heldout": P, "baseline": P}, requires=("lightgbm",), clean=True),
+    Case("early_stopping_on_test_sklearn_api", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+import lightgbm as lgb
+model = lgb.LGBMClassifier(n_estimators=300, learning_rate=0.1, verbose=-1, random_state=0)
+model.fit(X_train, y_train, eval_set=[(X_test, y_test)], callbacks=[lgb.early_stopping(20, verbose=False)])
+print("AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": C, "baseline": P}, requires=("lightgbm",)),
+]
