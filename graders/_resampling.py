@@ -14,7 +14,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _split_inputs,
+from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _root, _split_inputs,
                                        _statements, _targets)
 from graders._notebook_ast import ParsedCell, called_name, dotted_name, source_line
 
@@ -57,11 +57,12 @@ def resampled_before_split(cells: list[ParsedCell]) -> list[Resampling]:
             for origin, split, what, _ in reaching_a_split(cells, _sampler)]
 
 
-def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[str, str]], str | None]
-                     ) -> list[tuple[Place, Place, str, str | None]]:
+def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[str, str]], str | None], *,
+                     through_labels: bool = False) -> list[tuple[Place, Place, str, str | None]]:
     """(origin, split, what, column) for each statement that `source` names (it returns what the statement
     does, or None) whose result flows by assignment into a later split; `column` is the frame column the
-    origin assigned (df["x"] = ...), when it did."""
+    origin assigned (df["x"] = ...), when it did. With `through_labels`, a frame's index or column labels carry
+    it too (statistics that pick which columns to keep: `features = list(stats.index[:10])`)."""
     carriers: dict[str, tuple[Place, str, str | None]] = {}
     classes: dict[str, str] = {}
     found: list[tuple[Place, Place, str, str | None]] = []
@@ -80,7 +81,7 @@ def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[s
             if isinstance(value, ast.Call) and len(names) == 1:
                 classes[names[0]] = called_name(value)
             what = source(stmt, classes)
-            used = _data_names(value)
+            used = _data_names(value) | (_label_names(value) if through_labels else set())
             carried = (place, what, _assigned_column(stmt)) if what else \
                 next((carriers[n] for n in sorted(used) if n in carriers), None)
             for name in names:
@@ -89,8 +90,17 @@ def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[s
                     carriers[name] = carried
             for root in (r for t in _targets(stmt) for r in _mutated_roots(t)):
                 if carried is not None:
-                    carriers[root] = (carried[0], carried[1], carried[2] or _assigned_column(stmt))
+                    # a carried value written into another frame's column names that column; a statistic frame
+                    # editing itself (stats["diff"] = ...) creates no feature column
+                    carriers[root] = carriers[root] if root in carriers and not what else \
+                        (carried[0], carried[1], carried[2] or _assigned_column(stmt))
     return found
+
+
+def _label_names(node: ast.AST) -> set[str]:
+    """Names whose index or column labels flow into `node` (stats.index[:10], stats.columns)."""
+    roots = (_root(n.value) for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr in ("index", "columns"))
+    return {r for r in roots if r}
 
 
 def _assigned_column(stmt: ast.stmt) -> str | None:

@@ -1,7 +1,8 @@
 """Target statistics computed with pandas on all rows before the split, read from the code:
 `df["city_rate"] = df.groupby("city")["churned"].transform("mean")`, or a `groupby(...)[target].mean()` mapped
-back onto the frame. Each row's feature then contains its own label (and the evaluation rows' labels), which
-is target leakage; inside a cross-validated encoder or fitted on the training part only it is fine.
+back onto the frame (each row's feature then contains its own label, evaluation rows included), or per-class
+statistics (`df.groupby(target).mean()`) used to choose the columns that are then split and modelled (feature
+selection by hand, on the evaluation rows' labels too). Computed on the training part only it is fine.
 
 Target columns are the exercise's target plus any column the notebook takes as labels (`y = df["churned"]`,
 `df.pop("churned")`). The statement is followed into a split with graders/_resampling.reaching_a_split.
@@ -25,6 +26,7 @@ class TargetStatistic:
     statistic: Place
     split: Place
     column: str | None      # the feature column it created, when assigned as df["col"] = ...
+    what: str               # "a per-group mean of the target", "per-class means (grouped by the target)"
 
 
 def _string_key(node: ast.AST) -> str | None:
@@ -60,8 +62,10 @@ def _grouped_target_statistic(targets: set[str]):
                     and node.func.attr in AGGREGATIONS):
                 continue
             chain = node.func.value
-            grouped = any(isinstance(n, ast.Call) and called_name(n) == "groupby" for n in ast.walk(chain))
-            if grouped and _uses_target(node, targets):
+            groupbys = [n for n in ast.walk(chain) if isinstance(n, ast.Call) and called_name(n) == "groupby"]
+            if any(_uses_target(ast.Tuple(elts=[*g.args, *(k.value for k in g.keywords)]), targets) for g in groupbys):
+                return f"per-class {node.func.attr}s (grouped by the target)"
+            if groupbys and _uses_target(node, targets):
                 return f"a per-group {node.func.attr} of the target"
         return None
     return source
@@ -71,5 +75,6 @@ def target_statistics_before_split(cells: list[ParsedCell], *, target: str | Non
     targets = label_columns(cells, target)
     if not targets:
         return []
-    return [TargetStatistic(statistic=origin, split=split, column=column)
-            for origin, split, _, column in reaching_a_split(cells, _grouped_target_statistic(targets))]
+    return [TargetStatistic(statistic=origin, split=split, column=column, what=what)
+            for origin, split, what, column in reaching_a_split(cells, _grouped_target_statistic(targets),
+                                                               through_labels=True)]

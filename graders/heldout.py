@@ -387,10 +387,10 @@ def target_statistics_issues(a: TraceAnalysis, notebook: Any, exercise: Any, *, 
                  "the run does not show the reported score coming from that split")
         issues.append(Issue(
             status=Status.FAIL if reported and used is not False else Status.CONCERN,
-            sentence=(f"Cell {found.statistic.cell} computes a per-group statistic of the target on all rows and "
-                      f"uses it as a feature{column} before the split (cell {found.split.cell}), so every row's "
-                      f"feature contains its own label, evaluation rows included ({basis}). This is target leakage "
-                      "and the score is optimistic."),
+            sentence=(f"Cell {found.statistic.cell} computes {found.what} on all rows and its result shapes the "
+                      f"features{column} before the split (cell {found.split.cell}), so the evaluation rows' labels "
+                      f"helped build the model's inputs ({basis}). This is target leakage and the score is "
+                      "optimistic."),
             question=("How would you compute that encoding from the training rows only (or out of fold), and what "
                       "does the model score then?"),
             evidence=[Evidence(source="static", summary="target statistic on all rows", cell=found.statistic.cell,

@@ -214,3 +214,20 @@ model.fit(X_train, y_train, eval_set=[(X_test, y_test)], callbacks=[lgb.early_st
 print("AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
          {"heldout": C, "baseline": P}, requires=("lightgbm",)),
 ]
+
+# pattern 9: features chosen by hand from class-wise statistics of all rows (a supervised selection in pandas)
+CASES += [
+    Case("columns_chosen_by_class_means_before_split", notebook(LOAD, """\
+frame = train[NUM + ["churned"]].fillna(0)
+frame[NUM] = (frame[NUM] - frame[NUM].mean()) / frame[NUM].std()
+by_class = frame.groupby("churned").mean().T
+by_class["gap"] = (by_class[0] - by_class[1]).abs()
+chosen = list(by_class.sort_values("gap", ascending=False).index[:4])
+X, y = frame[chosen], frame["churned"]""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}),
+    Case("clean_columns_chosen_by_class_means_of_training_rows", notebook(LOAD, SPLIT, """\
+by_class = X_train.assign(churned=y_train).groupby("churned").mean().T
+chosen = list((by_class[0] - by_class[1]).abs().sort_values(ascending=False).index[:4])
+X_train, X_test = X_train[chosen], X_test[chosen]""", DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+]
