@@ -303,7 +303,7 @@ def test_lone_surrogate_in_the_notebook_json_is_rejected_plainly(work):
 
 
 def test_a_number_too_long_to_read_is_rejected_plainly(work):
-    with pytest.raises(SubmissionRejected, match=r"holds a number too long to read \(Exceeds the limit \(4300 digits\)"):
+    with pytest.raises(SubmissionRejected, match=r"a number too long to read \(Exceeds the limit \(4300 digits\)"):
         unpack(work, notebooks.number_too_long(), name="notebook.ipynb")
 
 

@@ -125,7 +125,9 @@ def _result(raw: BackendRun, ws: Workspace, *, limits: Limits, out_dir: Path, pr
     if verdict.verdict in (Verdict.KERNEL_DIED, Verdict.NOT_RUN) and raw.log_path is not None:
         tail = _log_tail(raw.log_path)
         if tail:
-            warnings.append(f"runner output (last lines): {tail}")
+            # the kernel shares the runner's stdout: these lines may be the candidate's own
+            warnings.append(f"last lines the sandbox printed (runner and kernel, so partly the candidate's code): "
+                            f"{tail}")
     predictions = copied.files.get(f"files/{predictions_name}")
     extra = [p for name, p in copied.files.items() if name.startswith("files/") and p != predictions]
     error = verdict.error or {}
