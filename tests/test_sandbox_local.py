@@ -291,3 +291,22 @@ def test_the_workspace_copy_keeps_regular_files_only_and_never_the_submissions_d
     finally:
         ws.remove()
     assert not ws.root.exists()
+
+
+def test_an_executed_notebook_is_used_only_if_its_cells_are_the_submitted_ones(tmp_path):
+    from harness.sandbox.run import _unusable_notebook
+
+    submitted = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Churn"),
+                                                nbformat.v4.new_code_cell("raise ValueError('real')")])
+    nbformat.write(submitted, tmp_path / "submitted.ipynb")
+    executed = nbformat.from_dict(submitted)
+    executed.cells[1].outputs = [nbformat.v4.new_output("stream", text="ran\n")]   # outputs may differ
+    nbformat.write(executed, tmp_path / "executed.ipynb")
+    assert _unusable_notebook(tmp_path / "executed.ipynb", submitted=tmp_path / "submitted.ipynb") is None
+    executed.cells[1].source = "print('clean')"
+    nbformat.write(executed, tmp_path / "executed.ipynb")
+    assert _unusable_notebook(tmp_path / "executed.ipynb", submitted=tmp_path / "submitted.ipynb") == \
+        "its cells are not the submitted notebook's cells"
+    (tmp_path / "executed.ipynb").write_text('{"cells": 1}')
+    assert _unusable_notebook(tmp_path / "executed.ipynb", submitted=tmp_path / "submitted.ipynb") == \
+        "it is not a valid notebook"
