@@ -310,3 +310,11 @@ def test_an_executed_notebook_is_used_only_if_its_cells_are_the_submitted_ones(t
     (tmp_path / "executed.ipynb").write_text('{"cells": 1}')
     assert _unusable_notebook(tmp_path / "executed.ipynb", submitted=tmp_path / "submitted.ipynb") == \
         "it is not a valid notebook"
+
+
+def test_an_absurd_execution_count_does_not_hide_which_cell_failed(tmp_path):
+    # the kernel's execution count is the candidate's to set; out of the status schema's range it would
+    # make the whole progress report unusable
+    result = run_local(tmp_path, ["get_ipython().execution_count = 10**12", "raise ValueError('visible')"])
+    assert result.verdict is Verdict.CELL_ERROR and result.failed_cell == 2, (result.message, result.warnings)
+    assert result.error_value == "visible"

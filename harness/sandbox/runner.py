@@ -56,6 +56,7 @@ FILES_VERSION = 1
 EXIT_CODES = {"completed": 0, "cell_error": 10, "cell_timeout": 11, "deadline": 12, "kernel_died": 13,
               "runner_error": 14}
 STOP_OTHERS_SECONDS = 10
+MAX_EXECUTION_COUNT = 1_000_000_000   # status.schema.json's bound
 PR_SET_DUMPABLE = 4
 
 
@@ -292,6 +293,12 @@ class CellIdSender:
         return self._msg(msg_type, content, parent, header, metadata)
 
 
+def _plausible_count(cell: Any) -> int | None:
+    """The kernel's execution count (the candidate's code can set it to anything), if it fits the status schema."""
+    count = cell.get("execution_count")
+    return count if isinstance(count, int) and 0 <= count <= MAX_EXECUTION_COUNT else None
+
+
 def _error_of(exc: Exception, cell: Any) -> dict[str, str]:
     if isinstance(exc, CellExecutionError):
         name, value = exc.ename, exc.evalue
@@ -375,7 +382,7 @@ def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Pat
                 except CellExecutionError as exc:
                     outcome, error = "error", _error_of(exc, cell)
                 truncate_outputs(cell)
-                entry.update(state=outcome, ended=time.time(), execution_count=cell.get("execution_count"),
+                entry.update(state=outcome, ended=time.time(), execution_count=_plausible_count(cell),
                              error=error)
                 entry["seconds"] = round(entry["ended"] - entry["started"], 3)
                 write_text(executed_path, nbformat.writes(nb))
