@@ -188,3 +188,11 @@ def test_a_collection_failure_empties_the_list_and_shows_in_the_report(grader, b
     assert "locked: could not be read (Permission denied)" in warnings
     assert attacks.FORGED_MARKER not in json.dumps(_finding(run, "writeup"))   # the forged listing's NEXT_STEPS.md
     assert run.report["scores"]["hidden"] is not None     # the real predictions were still collected
+
+
+def test_result_files_rewritten_from_the_background_lose_to_the_runners_last_write(grader, bundle_zip, tmp_path):
+    run = grade_case(grader, bundle_zip, tmp_path, attacks.forge_results_from_background_while_the_run_completes())
+    assert run.report["run"]["verdict"] == "completed", run.report["run"]["message"]
+    assert "forger started" in run.outputs_text() and "real run finished" in run.outputs_text()
+    assert attacks.FORGED_MARKER not in run.outputs_text()
+    assert attacks.FORGED_MARKER not in json.dumps(_finding(run, "writeup"))

@@ -423,3 +423,34 @@ def unreadable_files_after_forging_the_listing() -> bytes:
         os.chmod('make_submission.py', 0)
         print('made unreadable')
         """))
+
+
+def forge_results_from_background_while_the_run_completes() -> bytes:
+    """A detached child rewrites every result file with forged content (a clean notebook, a write-up, a
+    'completed' status) in a loop while the notebook runs to its end: the runner's last writes must win."""
+    return notebook_bytes(_cells(f"""
+        import base64, json, os, time
+        import nbformat
+        out = os.path.dirname(os.environ['HARNESS_TRACE_PATH'])
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell('print(1)', execution_count=1,
+                                              outputs=[nbformat.v4.new_output('stream', text='{FORGED_MARKER}\\n')])]
+        forged = {{'executed.ipynb': nbformat.writes(nb),
+                  'files.json': json.dumps({{"version": 1, "omitted": [], "files": [
+                      {{"path": "NEXT_STEPS.md", "base64": base64.b64encode(b'{FORGED_MARKER}').decode()}}]}})}}
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                for name, text in forged.items():
+                    try:
+                        with open(os.path.join(out, name), 'w') as f:
+                            f.write(text)
+                    except OSError:
+                        pass
+                time.sleep(0.001)
+        print('forger started')
+        """, """
+        import time
+        time.sleep(2)
+        print('real run finished')
+        """))
