@@ -12,7 +12,7 @@ import re
 
 import nbformat
 import pytest
-from hostile import attacks
+from hostile import attacks, notebooks
 from hostile.grading import (
     IsolatedGrader, Listener, docker_containers, make_bundle, submission_from_bundle, this_machines_addresses,
 )
@@ -196,3 +196,14 @@ def test_result_files_rewritten_from_the_background_lose_to_the_runners_last_wri
     assert "forger started" in run.outputs_text() and "real run finished" in run.outputs_text()
     assert attacks.FORGED_MARKER not in run.outputs_text()
     assert attacks.FORGED_MARKER not in json.dumps(_finding(run, "writeup"))
+
+
+@pytest.mark.parametrize("notebook, words", [(notebooks.lone_surrogate(), "not valid Unicode"),
+                                             (notebooks.number_too_long(), "number too long to read")])
+def test_notebook_json_that_cannot_be_written_back_is_rejected_plainly(grader, bundle_zip, tmp_path, notebook, words):
+    source = submission_from_bundle(bundle_zip, tmp_path / "submission.zip", notebook)
+    run = grader.grade(source, total_seconds=TOTAL_SECONDS, memory_mb=MEMORY_MB, kill_after=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.report["outcome"] == "rejected" and run.report["run"]["verdict"] == "not_run"
+    assert words in run.report["message"] and words in run.html
+    assert grader.leftovers() == []

@@ -195,13 +195,23 @@ def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport
     intermediate image an offline build leaves (labelled).
     """
     removed_containers, removed_images = 0, []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        if everything or container.status != "running" or owner_is_gone(container.labels.get(OWNER_LABEL, "")):
+    for container in _listed(client, LABEL):
+        if everything or container.status != "running" or owner_is_gone(_owner(container)):
             container.remove(force=True)
             removed_containers += 1
     if images:
         removed_images = _remove_stale_images(client)
     return PruneReport(containers=removed_containers, images=removed_images)
+
+
+def _listed(client: Any, label: str) -> list[Any]:
+    """Containers with `label`, from the listing alone: a full listing inspects each one and fails with
+    NotFound when another grader removes one in between."""
+    return client.containers.list(all=True, filters={"label": label}, sparse=True)
+
+
+def _owner(container: Any) -> str:
+    return (container.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
 
 
 def remove_abandoned_containers() -> int:
@@ -214,8 +224,8 @@ def remove_abandoned_containers() -> int:
     except SandboxUnavailable:
         return 0
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
-        if owner_is_gone(container.labels.get(OWNER_LABEL, "")):
+    for container in _listed(client, OWNER_LABEL):
+        if owner_is_gone(_owner(container)):
             try:
                 container.remove(force=True)
                 removed += 1
