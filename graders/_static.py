@@ -20,14 +20,22 @@ SUPERVISED_NAME = re.compile(r"^(Select\w+|RFE\w*|SequentialFeatureSelector|\w*T
 METRIC_NAME = re.compile(r"^(\w+_score|\w+_loss|\w+_error|roc_curve|precision_recall_curve|auc)$")
 HELD_OUT_NAME = re.compile(r"(?i)test|val|hold|oof|dev|\bte\b|_te\b")
 TRAIN_NAME = re.compile(r"(?i)train|fit|\btr\b|_tr\b")
-BASELINE_WORD = re.compile(r"(?i)\bbaseline|\bdummy|\bnaive\b|majority class|constant prediction")
+# "dummy variables" (one-hot columns) and "Naive Bayes" are not baselines
+BASELINE_WORD = re.compile(r"(?i)\bbaseline|\bdummy(?!\s*(variable|var\b|column|encod|feature|coding))(?=\s*(classifier|"
+                           r"regressor|model|predict|baseline|score))|\bna[iï]ve\b(?!\s*bayes)|majority class|"
+                           r"constant prediction|predict(ing)? the (mean|median|majority|most frequent)")
 CONSTANT_CALLS = {"full", "full_like", "zeros", "ones", "zeros_like", "ones_like", "repeat"}
+# Prose discusses "the majority class" or "predicting the mean" without building anything: markdown counts only
+# when it names a baseline outright.
+MARKDOWN_BASELINE = re.compile(r"(?i)\bbaseline|\bdummy (classifier|regressor|model)|\bna[iï]ve (forecast|model|"
+                               r"baseline|predictor)|seasonal[- ]na[iï]ve")
 BASELINE_NAME = re.compile(r"(?i)\b\w*(baseline|dummy|naive(?!_?bayes)|null_acc|majority|benchmark)\w*\s*=[^=]")
 # Aggregations that turn an element-wise comparison of predictions and labels into a score, written by hand:
 # (pred == y_test).mean(), np.mean(np.abs(y_test - pred)), sum(y_val != pred) / len(y_val), ...
 AGGREGATES = {"mean", "sum", "average", "count_nonzero", "nanmean"}
 LABEL_LIKE = re.compile(r"(?i)(^|[^a-z])y($|[^a-z])|^y|pred|label|target|true|actual|truth|"
                         + HELD_OUT_NAME.pattern.removeprefix("(?i)"))
+LABELS_FIRST = re.compile(r"(?i)(y|labels?|targets?|truth|actual)(_|\b|[A-Z]|test|val|train)")
 HELD_OUT_LABEL = re.compile(r"(?i)^(y|labels?|targets?)_?(test|val|valid|validation|hold\w*|te|dev)\w*$")
 
 
@@ -60,6 +68,17 @@ class StaticFacts:
         """Where the code itself builds or names a baseline (markdown alone does not count)."""
         return self.dummies + self.constant_predictions + self.baseline_mentions
     heldout_label_uses: list[Site] = field(default_factory=list)  # y_test, y_val, ... read anywhere
+    fitting_loops: list[Site] = field(default_factory=list)  # for/while loops that fit models; options["end"]: last line
+
+    def loops_scoring_heldout(self, *, hand_only: bool = False) -> list[tuple[Site, list[Site]]]:
+        """Loops that fit models and score each on held-out labels (the best then picked on those labels)."""
+        found = []
+        for loop in self.fitting_loops:
+            inside = [m for m in self.heldout_metrics if m.cell == loop.cell and loop.line <= m.line <= loop.options["end"]
+                      and (m.name == HAND_METRIC or not hand_only)]
+            if inside:
+                found.append((loop, inside))
+        return found
 
     @property
     def hand_metrics(self) -> list[Site]:
@@ -115,7 +134,7 @@ def _hand_metric(node: ast.Call) -> list[str] | None:
     names = [_arg_name(side) for side in pair]
     if not any(LABEL_LIKE.search(n) for n in names):
         return None
-    names.sort(key=lambda n: (not HELD_OUT_NAME.search(n), not TRAIN_NAME.search(n)))
+    names.sort(key=lambda n: (not LABELS_FIRST.match(n), not HELD_OUT_NAME.search(n), not TRAIN_NAME.search(n)))
     return names
 
 
@@ -138,6 +157,12 @@ def _constant_list(node: ast.BinOp) -> bool:
     """[y_train.mode()[0]] * len(y_test): a hand-made constant prediction."""
     return isinstance(node.op, ast.Mult) and isinstance(node.left, ast.List) and len(node.left.elts) == 1 \
         and _sized_like_rows(node.right)
+
+
+def _over_folds(loop: ast.For | ast.While) -> bool:
+    """`for tr, te in kf.split(X)`: a hand-written cross-validation, whose held-out folds are not the test set."""
+    return isinstance(loop, ast.For) and any(isinstance(n, ast.Call) and called_name(n) == "split"
+                                             for n in ast.walk(loop.iter))
 
 
 def _commented_out_code(comment: str) -> bool:
@@ -177,6 +202,10 @@ def read_static(notebook: Any) -> StaticFacts:
     for cell in cells:
         classes.update(_constructed_classes(cell))
         for node in ast.walk(cell.tree):
+            if isinstance(node, (ast.For, ast.While)) and not _over_folds(node) and any(
+                    isinstance(n, ast.Call) and called_name(n) in ("fit", "fit_predict") for n in ast.walk(node)):
+                facts.fitting_loops.append(Site(cell.index, node.lineno, source_line(cell, node), "loop",
+                                                options={"end": getattr(node, "end_lineno", node.lineno)}))
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and HELD_OUT_LABEL.match(node.id):
                 facts.heldout_label_uses.append(Site(cell.index, node.lineno, source_line(cell, node), node.id))
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 100:
@@ -216,7 +245,7 @@ def read_static(notebook: Any) -> StaticFacts:
             if BASELINE_WORD.search(comment) or BASELINE_NAME.search(code):
                 facts.baseline_mentions.append(Site(cell.index, lineno, text.strip()))
     for index, cell in enumerate(getattr(notebook, "cells", [])):
-        if cell.cell_type == "markdown" and BASELINE_WORD.search(cell_source(cell)):
+        if cell.cell_type == "markdown" and MARKDOWN_BASELINE.search(cell_source(cell)):
             facts.baseline_markdown.append(Site(index, 1, cell_source(cell).strip().splitlines()[0][:200]))
     return facts
 
@@ -230,7 +259,7 @@ def mentions_near(facts: StaticFacts, notebook: Any, cell: int | None, line: int
             return True
     previous = cell - 1
     while previous >= 0 and notebook.cells[previous].cell_type == "markdown":
-        if BASELINE_WORD.search(cell_source(notebook.cells[previous])):
+        if MARKDOWN_BASELINE.search(cell_source(notebook.cells[previous])):
             return True
         previous -= 1
     return False

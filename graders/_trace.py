@@ -369,8 +369,10 @@ class TraceAnalysis:
         return None
 
     def final_evaluation(self) -> Evaluation | None:
-        """The last held-out-or-unknown score of a non-baseline model: what the notebook reports as its result."""
-        candidates = [e for e in self.evaluations if not e.is_baseline and e.value is not None]
+        """The last score of a non-baseline model: what the notebook reports as its result (a report or a
+        confusion matrix without one number counts when nothing else was computed)."""
+        candidates = [e for e in self.evaluations if not e.is_baseline and e.value is not None] or \
+            [e for e in self.evaluations if not e.is_baseline]
         return candidates[-1] if candidates else None
 
 

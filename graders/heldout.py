@@ -435,9 +435,28 @@ def _frame_fill_evidence(found: FrameFill) -> list[Evidence]:
                      lines=found.split.code, data={"line": found.split.line})]
 
 
+def loop_selection_issues(facts: StaticFacts, *, hand_only: bool) -> list[Issue]:
+    """A loop that fits models and scores each on held-out labels, read from the code (CONCERN): with a run, only
+    loops whose scores are computed by hand, which the trace cannot see."""
+    issues = []
+    for loop, scores in facts.loops_scoring_heldout(hand_only=hand_only)[:1]:
+        issues.append(Issue(
+            status=Status.CONCERN,
+            sentence=(f"The loop in cell {loop.cell} fits a model on each pass and scores it against held-out labels "
+                      f"({scores[0].args[0]}); choosing the best pass there chooses on the test rows, so the score "
+                      "reported for it is optimistic (read from the code, not confirmed by a run)."),
+            question="How did you choose among the settings in that loop, and which rows would give an unbiased "
+                     "score for the one you chose?",
+            evidence=[Evidence(source="static", summary="a loop that fits and scores on held-out labels",
+                               cell=loop.cell, lines=loop.code, data=loop.evidence_data()),
+                      Evidence(source="static", summary=f"{scores[0].name} on {scores[0].args[0]}", cell=scores[0].cell,
+                               lines=scores[0].code, data=scores[0].evidence_data())]))
+    return issues
+
+
 def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
     """Indications from the code alone: at most CONCERN."""
-    issues = []
+    issues = loop_selection_issues(facts, hand_only=False)
     early = [s for s in facts.transformer_fits if facts.before_first_split(s)]
     if early:
         s = early[0]
@@ -596,7 +615,9 @@ def run(ctx: GradingContext) -> Finding:
     notes: list[str] = []
     if traced:
         training, notes = training_set_issues(a, notebook, facts)
-        issues += training + transformer_issues(a, notebook) + selection_issues(a, notebook)
+        selection = selection_issues(a, notebook)
+        issues += training + transformer_issues(a, notebook) + selection
+        issues += [] if selection else loop_selection_issues(facts, hand_only=True)
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]

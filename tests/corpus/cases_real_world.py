@@ -231,3 +231,24 @@ chosen = list((by_class[0] - by_class[1]).abs().sort_values(ascending=False).ind
 X_train, X_test = X_train[chosen], X_test[chosen]""", DUMMY_ON_TEST, LOGREG_ON_TEST),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# pattern 2 with scores computed by hand, which the trace cannot see: the loop itself is the evidence
+CASES += [
+    Case("k_picked_on_test_by_hand", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.neighbors import KNeighborsClassifier
+error = []
+for k in range(1, 16, 2):
+    knn = KNeighborsClassifier(n_neighbors=k).fit(X_train, y_train)
+    error.append(np.mean(knn.predict(X_test) != y_test))
+print("best k", 1 + 2 * int(np.argmin(error)))"""),
+         {"heldout": C, "baseline": P}),
+    Case("clean_hand_written_cross_validation_loop", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+folds = []
+for tr, te in StratifiedKFold(4, shuffle=True, random_state=0).split(X_train, y_train):
+    m = LogisticRegression(max_iter=500).fit(X_train.iloc[tr], y_train.iloc[tr])
+    folds.append(np.mean(m.predict(X_train.iloc[te]) == y_train.iloc[te]))
+print("cv accuracy", np.mean(folds))""", LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+]
