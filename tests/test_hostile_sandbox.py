@@ -108,7 +108,8 @@ def test_snooping_finds_no_labels_secrets_socket_network_or_host_files(grader, b
     try:
         notebook = attacks.snoop(host_addresses=this_machines_addresses(), port=listener.port,
                                  canary_path=str(canary), label_word="churned")
-        run = grade_case(grader, bundle_zip, tmp_path, notebook)
+        # walking the whole image's file system takes ~15 s on a quiet machine: give it room under load
+        run = grade_case(grader, bundle_zip, tmp_path, notebook, total_seconds=90)
     finally:
         listener.close()
     found = attacks.parse_findings(run.outputs_text())
