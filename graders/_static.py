@@ -193,11 +193,12 @@ def _constructed_classes(cell: ParsedCell) -> dict[str, str]:
     return out
 
 
-def read_static(notebook: Any) -> StaticFacts:
+def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> StaticFacts:
+    """`cells`: the notebook's parsed code cells when the caller has them already."""
     facts = StaticFacts()
     if notebook is None:
         return facts
-    cells = parse_code_cells(notebook)
+    cells = parse_code_cells(notebook) if cells is None else cells
     classes: dict[str, str] = {}
     for cell in cells:
         classes.update(_constructed_classes(cell))

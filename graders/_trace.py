@@ -369,11 +369,15 @@ class TraceAnalysis:
         return None
 
     def final_evaluation(self) -> Evaluation | None:
-        """The last score of a non-baseline model: what the notebook reports as its result (a report or a
-        confusion matrix without one number counts when nothing else was computed)."""
-        candidates = [e for e in self.evaluations if not e.is_baseline and e.value is not None] or \
-            [e for e in self.evaluations if not e.is_baseline]
-        return candidates[-1] if candidates else None
+        return reported_evaluation(self.evaluations)
+
+
+def reported_evaluation(evaluations: list[Evaluation]) -> Evaluation | None:
+    """The last score of a non-baseline model: what the notebook reports as its result (a report or a
+    confusion matrix without one number counts when nothing else was computed)."""
+    candidates = [e for e in evaluations if not e.is_baseline and e.value is not None] or \
+        [e for e in evaluations if not e.is_baseline]
+    return candidates[-1] if candidates else None
 
 
 def _round(x: float | None) -> float | None:
@@ -622,12 +626,17 @@ class ClaimedScore:
 
 
 def heldout_scores(events: list[dict[str, Any]], notebook: Any | None = None) -> list[ClaimedScore]:
-    """Every score the notebook computed itself, in order, with whether it was on held-out rows.
+    """Every score the notebook computed itself, in order, with whether it was on held-out rows."""
+    return scores_of(analyse(events, notebook))
+
+
+def scores_of(analysis: TraceAnalysis) -> list[ClaimedScore]:
+    """Every score of an analysed trace, in order, with whether it was on held-out rows.
 
     `metric` is a harness.scoring.METRICS key when the name is one we know (roc_auc_score -> roc_auc).
     """
     scores = []
-    for ev in analyse(events, notebook).evaluations:
+    for ev in analysis.evaluations:
         if ev.value is None:
             continue
         metric = ev.metric

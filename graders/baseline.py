@@ -11,10 +11,11 @@ Without a trace (the notebook did not run, or used no scikit-learn) the same que
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
-from graders._static import StaticFacts, cell_line, mentions_near, read_static
-from graders._trace import Evaluation, TraceAnalysis, analyse
+from graders._static import StaticFacts, cell_line, mentions_near
+from graders._trace import Evaluation, TraceAnalysis, reported_evaluation
 from graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "baseline"
@@ -41,33 +42,37 @@ def _fmt(value: float | None) -> str:
 HAND_MADE = "hand-made predictions the notebook calls a baseline"
 
 
-def _mark_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> None:
-    """A simple model the notebook itself calls a baseline counts as one (never the final model); so do
-    predictions no fitted model made (a seasonal-naive forecast, a shift, a moving average) scored where the
+def _with_named_baselines(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> list[Evaluation]:
+    """The run's scores, with those the notebook itself calls a baseline marked as such (copies: the shared
+    analysis is never changed). A simple model the notebook calls a baseline counts (never the final model); so
+    do predictions no fitted model made (a seasonal-naive forecast, a shift, a moving average) scored where the
     code next to the metric call, or the markdown above its cell, calls them a baseline."""
     final = a.final_evaluation()
+    marked = []
     for ev in a.evaluations:
         if ev.is_baseline:
-            continue
-        if ev.via == "split" and ev.est is not None and mentions_near(facts, notebook, ev.cell, ev.line):
+            marked.append(ev)
+        elif ev.via == "split" and ev.est is not None and mentions_near(facts, notebook, ev.cell, ev.line):
             # hand-made predictions scored where the code speaks of a baseline: the trace only guessed the model
             # from the rows, so the score is the baseline's, not the model's
-            ev.is_baseline, ev.est, ev.model = True, None, HAND_MADE
-            continue
-        if final is not None and ev.est is not None and ev.est == final.est:
-            continue
-        if ev.fit is not None and mentions_near(facts, notebook, ev.fit.cell, ev.fit.line):
-            ev.is_baseline = True
+            marked.append(replace(ev, is_baseline=True, est=None, model=HAND_MADE))
+        elif final is not None and ev.est is not None and ev.est == final.est:
+            marked.append(ev)
+        elif ev.fit is not None and mentions_near(facts, notebook, ev.fit.cell, ev.fit.line):
+            marked.append(replace(ev, is_baseline=True))
         elif ev.fit is None and ev.est is None and ev.via in ("unlinked", "split") \
                 and mentions_near(facts, notebook, ev.cell, ev.line):
-            ev.is_baseline, ev.model = True, HAND_MADE
+            marked.append(replace(ev, is_baseline=True, model=HAND_MADE))
+        else:
+            marked.append(ev)
+    return marked
 
 
 def _from_trace(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> Finding | None:
-    _mark_named_baselines(a, facts, notebook)
-    final = next((e for e in reversed(a.evaluations) if not e.is_baseline and e.value is not None and e.heldout),
-                 None) or a.final_evaluation()
-    baselines = [e for e in a.evaluations if e.is_baseline]
+    evaluations = _with_named_baselines(a, facts, notebook)
+    final = next((e for e in reversed(evaluations) if not e.is_baseline and e.value is not None and e.heldout),
+                 None) or reported_evaluation(evaluations)
+    baselines = [e for e in evaluations if e.is_baseline]
     dummy_fits = [f for f in a.fits if f.is_dummy]
     if final is None:
         return None
@@ -138,9 +143,7 @@ def _from_static(facts: StaticFacts, basis_note: str) -> Finding:
 
 
 def run(ctx: GradingContext) -> Finding:
-    notebook = ctx.notebook
-    a = analyse(ctx.trace or [], notebook)
-    facts = read_static(notebook)
+    notebook, a, facts = ctx.notebook, ctx.analysis, ctx.static
     finding = _from_trace(a, facts, notebook) if a.evaluations else None
     if finding is not None:
         return finding

@@ -174,15 +174,13 @@ def imbalance_basis(cells: list[ParsedCell], trace_metrics: list[dict[str, Any]]
     return out
 
 
-def _trace_metrics(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, Any]]:
-    """Imbalance-aware metrics the run actually computed, from the kernel-hook trace."""
-    if not trace:
-        return []
-    from graders._trace import heldout_scores
+def _trace_metrics(analysis: Any) -> list[dict[str, Any]]:
+    """Imbalance-aware metrics the run actually computed, from the analysed kernel-hook trace."""
+    from graders._trace import scores_of
 
     aware = {"roc_auc", "average_precision", "f1", "log_loss", "brier"}
     out = []
-    for score in heldout_scores(trace, notebook):
+    for score in scores_of(analysis):
         if canonical_metric(str(score.metric)) in aware:
             out.append({"source": "trace", "cell": score.cell, "line": "", "what": f"computed {score.metric}"})
     return out
@@ -207,13 +205,9 @@ def trace_missing_value_basis(trace: list[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
-def leak_in_final_model(trace: list[dict[str, Any]], notebook: Any, columns: list[str]) -> list[dict[str, Any]]:
+def leak_in_final_model(analysis: Any, columns: list[str]) -> list[dict[str, Any]]:
     """The last non-baseline model the run fitted, if it took a leak column as input."""
-    if not trace:
-        return []
-    from graders._trace import analyse
-
-    models = [f for f in analyse(trace, notebook).model_fits if not f.is_dummy]
+    models = [f for f in analysis.model_fits if not f.is_dummy]
     if not models:
         return []
     final = models[-1]
@@ -236,10 +230,10 @@ def collect_signals(ctx: GradingContext, cells: list[ParsedCell]) -> list[Signal
                missing_value_basis(cells) + trace_missing_value_basis(ctx.trace)),
         Signal("leak_column", "noticing the leak column", not generic and bool(exercise.leak_columns),
                leak_basis(ctx.submitted_notebook, cells, exercise.leak_columns) if exercise else [],
-               leak_in_final_model(ctx.trace, ctx.executed_notebook, exercise.leak_columns) if exercise else []),
+               leak_in_final_model(ctx.analysis, exercise.leak_columns) if exercise else []),
         Signal("class_imbalance", "a metric that suits the class imbalance",
                classification and (generic or bool(traps.get("class_imbalance"))),
-               imbalance_basis(cells, _trace_metrics(ctx.trace, ctx.executed_notebook))),
+               imbalance_basis(cells, _trace_metrics(ctx.analysis))),
         Signal("duplicates", "a check for duplicate rows", generic or bool(traps.get("duplicate_rows")),
                duplicate_basis(cells)),
     ]
@@ -264,7 +258,7 @@ def run(ctx: GradingContext) -> Finding:
     def finding(status: Status, explanation: str, **kw: Any) -> Finding:
         return Finding(check=CHECK_ID, title=TITLE, status=status, explanation=explanation, **kw)
 
-    cells = parse_code_cells(ctx.submitted_notebook)
+    cells = ctx.cells
     if not cells:
         return finding(Status.COULD_NOT_CHECK, "The notebook has no Python code that could be read.")
     signals = collect_signals(ctx, cells)

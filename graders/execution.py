@@ -236,15 +236,11 @@ def randomness(cells: list[ParsedCell]) -> dict[str, Any]:
             "problem": any(not (covered and u["global_seed_covers"]) for u in unseeded)}
 
 
-def unseeded_fits(trace: list[dict[str, Any]], notebook: Any) -> list[dict[str, Any]]:
+def unseeded_fits(analysis: Any, notebook: Any) -> list[dict[str, Any]]:
     """Estimators the run fitted with random_state=None: catches seeds the code hides from the AST
     (**params, factory functions). Only plain estimators: the trace shortens a pipeline's parameters."""
-    if not trace:
-        return []
-    from graders._trace import analyse
-
     out = []
-    for fit in analyse(trace, notebook).fits:
+    for fit in analysis.fits:
         if fit.cls in _STOCHASTIC and re.search(r"\brandom_state=None\b", fit.params):
             line = ""
             if notebook is not None and fit.cell is not None and 0 <= fit.cell < len(notebook.cells):
@@ -273,9 +269,9 @@ def run(ctx: GradingContext) -> Finding:
     completed = run_result.verdict is Verdict.COMPLETED
     ran_cells = len(ctx.submitted_notebook.cells) if completed else (run_result.failed_cell or 0)
     mismatches = unreproduced_outputs(ctx.submitted_notebook, ctx.executed_notebook, ran_cells=ran_cells)
-    rand = randomness(parse_code_cells(ctx.submitted_notebook))
+    rand = randomness(ctx.cells)
     flagged = {(u["cell"], u["call"]) for u in rand["unseeded"]}
-    extra = [u for u in unseeded_fits(ctx.trace, ctx.executed_notebook) if (u["cell"], u["call"]) not in flagged]
+    extra = [u for u in unseeded_fits(ctx.analysis, ctx.notebook) if (u["cell"], u["call"]) not in flagged]
     if extra:
         rand["unseeded"] += extra
         rand["problem"] = rand["problem"] or not rand["global_numpy_seed"]

@@ -1,6 +1,7 @@
 """The one result type every check returns, and what a check gets to look at."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -74,3 +75,25 @@ class GradingContext:
     def notebook(self) -> Any:
         """The notebook the checks read: the clean run's when there is one, else the one submitted."""
         return self.executed_notebook if self.executed_notebook is not None else self.submitted_notebook
+
+    # Computed once per grade and shared by every check and the report; nothing may change them in place.
+    @functools.cached_property
+    def analysis(self) -> Any:
+        """graders._trace.TraceAnalysis of the run's trace."""
+        from graders._trace import analyse
+
+        return analyse(self.trace or [], self.notebook)
+
+    @functools.cached_property
+    def cells(self) -> list[Any]:
+        """The notebook's code cells as syntax trees (graders._notebook_ast.ParsedCell)."""
+        from graders._notebook_ast import parse_code_cells
+
+        return parse_code_cells(self.notebook) if self.notebook is not None else []
+
+    @functools.cached_property
+    def static(self) -> Any:
+        """graders._static.StaticFacts: what the code says it does."""
+        from graders._static import read_static
+
+        return read_static(self.notebook, cells=self.cells)

@@ -44,12 +44,12 @@ from typing import Any
 
 from graders._frame_statistics import FrameFill, frame_fills_before_split
 from graders._future_features import future_features
-from graders._notebook_ast import parse_code_cells
+from graders._notebook_ast import ParsedCell
 from graders._resampling import resampled_before_split
 from graders._target_statistics import target_statistics_before_split
-from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line, read_static
+from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line
 from graders._time_order import TimeVerdict, static_verdicts, verdict
-from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis, analyse
+from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis
 from graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "heldout"
@@ -311,7 +311,7 @@ def _scores_from_split(a: TraceAnalysis, cell: int) -> list[Evaluation]:
     return fed
 
 
-def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[Issue]:
+def resampling_issues(a: TraceAnalysis, notebook: Any, cells: list[ParsedCell], *, traced: bool) -> list[Issue]:
     """Rows oversampled (SMOTE, RandomOverSampler, resample, sample(replace=True)) before the split that made
     the evaluation rows: FAIL when the run shows the reported score came from that split, else CONCERN.
     Without such code, evaluated rows that are exact copies of fitting rows well beyond a few duplicates are a
@@ -320,7 +320,7 @@ def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[
         return []
     final = a.final_evaluation()
     issues = []
-    for found in resampled_before_split(parse_code_cells(notebook)):
+    for found in resampled_before_split(cells):
         scored = _scores_from_split(a, found.split.cell)
         reported = final is not None and any(e is final for e in scored)
         copies = (f" {round(100 * final.overlap)}% of the rows it was scored on are exact copies of rows it was "
@@ -366,7 +366,8 @@ def resampling_issues(a: TraceAnalysis, notebook: Any, *, traced: bool) -> list[
                                                 "were also fitted on")])]
 
 
-def target_statistics_issues(a: TraceAnalysis, notebook: Any, exercise: Any, *, traced: bool) -> list[Issue]:
+def target_statistics_issues(a: TraceAnalysis, notebook: Any, cells: list[ParsedCell], exercise: Any, *,
+                             traced: bool) -> list[Issue]:
     """A per-group statistic of the target computed on all rows (pandas target encoding) before the split: FAIL
     when the run shows the reported score came from that split and its model was fitted with the column (when
     the columns are known), CONCERN otherwise; nothing when the fitted columns are known and exclude it."""
@@ -375,7 +376,7 @@ def target_statistics_issues(a: TraceAnalysis, notebook: Any, exercise: Any, *, 
     final = a.final_evaluation()
     issues = []
     target = exercise.target_column if exercise is not None else None
-    for found in target_statistics_before_split(parse_code_cells(notebook), target=target):
+    for found in target_statistics_before_split(cells, target=target):
         features = final.fit.features if final is not None and final.fit is not None else []
         used = None if not (found.column and features) else found.column in features
         if used is False:
@@ -401,12 +402,10 @@ def target_statistics_issues(a: TraceAnalysis, notebook: Any, exercise: Any, *, 
     return issues
 
 
-def frame_statistics_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
+def frame_statistics_issues(a: TraceAnalysis, cells: list[ParsedCell]) -> list[Issue]:
     """Plain-pandas statistics of the whole frame filling or scaling it before the split (code only: CONCERN)."""
-    if notebook is None:
-        return []
     issues = []
-    for found in frame_fills_before_split(parse_code_cells(notebook)):
+    for found in frame_fills_before_split(cells):
         scored = _split_fed_an_evaluation(a, found.split.cell)
         if scored is False:
             continue
@@ -564,9 +563,9 @@ def time_order_issues(a: TraceAnalysis, facts: StaticFacts, notebook: Any, exerc
     return issues, f"{TRACED}: {reported.sentence}"
 
 
-def future_feature_issues(notebook: Any, exercise: Any) -> list[Issue]:
+def future_feature_issues(cells: list[ParsedCell], exercise: Any) -> list[Issue]:
     """Forecasting exercises: features made from the target with later days' values (code only: CONCERN)."""
-    if notebook is None or _time_column(exercise) is None:
+    if _time_column(exercise) is None:
         return []
     target = exercise.target_column
     return [Issue(
@@ -578,7 +577,7 @@ def future_feature_issues(notebook: Any, exercise: Any) -> list[Issue]:
                   "it be when you forecast the next 28 days?"),
         evidence=[Evidence(source="static", summary=f"{target} with {f.how}", cell=f.cell, lines=f.code,
                            data={"line": f.line, "how": f.how})])
-        for f in future_features(parse_code_cells(notebook), target)]
+        for f in future_features(cells, target)]
 
 
 def _unchecked_note(time_order: str) -> str:
@@ -604,8 +603,7 @@ def _why_not_traced(ctx: GradingContext, a: TraceAnalysis) -> str:
 
 def run(ctx: GradingContext) -> Finding:
     notebook = ctx.notebook
-    a = analyse(ctx.trace or [], notebook)
-    facts = read_static(notebook)
+    a, facts, cells = ctx.analysis, ctx.static, ctx.cells
     leak_columns = ctx.exercise.leak_columns if ctx.exercise is not None else []
     traced = bool(a.evaluations)
     details: dict[str, Any] = {"basis": "trace" if traced else "static",
@@ -621,9 +619,9 @@ def run(ctx: GradingContext) -> Finding:
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
-    issues += frame_statistics_issues(a, notebook) + resampling_issues(a, notebook, traced=traced)
-    issues += future_feature_issues(notebook, ctx.exercise)
-    issues += target_statistics_issues(a, notebook, ctx.exercise, traced=traced)
+    issues += frame_statistics_issues(a, cells) + resampling_issues(a, notebook, cells, traced=traced)
+    issues += future_feature_issues(cells, ctx.exercise)
+    issues += target_statistics_issues(a, notebook, cells, ctx.exercise, traced=traced)
     time_issues, time_order = time_order_issues(a, facts, notebook, ctx.exercise, traced=traced)
     issues += time_issues
     details["sub_checks"] = sub_checks(ctx.exercise, traced=traced, leak_traced=bool(a.model_fits),

@@ -35,13 +35,11 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
 
 
-def claimed_score(trace: list[dict[str, Any]], metric: str, notebook: Any = None) -> Any | None:
-    """The candidate's own last held-out, non-baseline score in `metric`, from the trace (None if none)."""
-    if not trace:
-        return None
-    from graders._trace import heldout_scores
+def claimed_score(analysis: Any, metric: str) -> Any | None:
+    """The candidate's own last held-out, non-baseline score in `metric`, from the analysed trace (None if none)."""
+    from graders._trace import scores_of
 
-    matching = [s for s in heldout_scores(trace, notebook)
+    matching = [s for s in scores_of(analysis)
                 if s.heldout and not s.is_baseline and canonical_metric(str(s.metric)) == metric
                 and isinstance(s.value, (int, float)) and math.isfinite(s.value)]
     return matching[-1] if matching else None
@@ -134,7 +132,7 @@ def run(ctx: GradingContext) -> Finding:
         questions.append("Your model scores no better than a trivial baseline on the hidden test set: "
                          "what did you compare it against while building it?")
 
-    claim = claimed_score(ctx.trace, primary, ctx.executed_notebook)
+    claim = claimed_score(ctx.analysis, primary)
     if claim is not None:
         gap, too_large = optimistic_gap(metric=primary, claimed=float(claim.value), hidden=hidden)
         details["claimed"] = {"value": float(claim.value), "cell": claim.cell, "model": claim.model, "gap": gap}

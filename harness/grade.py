@@ -222,7 +222,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
     )
     findings = run_checks(ctx)
     hidden = score_hidden_test(predictions=run.predictions, labels=labels, exercise=exercise)
-    claims = claimed_scores(_heldout_scores(events, executed))
+    claims = claimed_scores(_heldout_scores(ctx))
     primary = exercise.primary_metric if exercise else None
     scores = Scores(
         primary_metric=primary,
@@ -255,12 +255,10 @@ def _load_trace(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
     return load_trace(path, warnings)
 
 
-def _heldout_scores(events: list[dict[str, Any]], notebook: Any | None) -> list[Any]:
-    if not events:
-        return []
-    from graders._trace import heldout_scores
+def _heldout_scores(ctx: GradingContext) -> list[Any]:
+    from graders._trace import scores_of
 
-    return heldout_scores(events, notebook)
+    return scores_of(ctx.analysis)
 
 
 def _read_executed(run: RunResult) -> Any | None:

@@ -165,7 +165,8 @@ def containers_on(engine: OwnEngine) -> list:
 
     client = engine.client()
     try:
-        return client.containers.list(all=True, filters={"label": LABEL})
+        # sparse: no inspect per container, which fails when one is removed in between
+        return client.containers.list(all=True, filters={"label": LABEL}, sparse=True)
     finally:
         client.close()
 

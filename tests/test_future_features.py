@@ -44,9 +44,9 @@ def test_target_with_later_values_is_a_concern_naming_the_cell(code, how):
 def test_past_values_and_columns_known_in_advance_are_not_flagged(code):
     finding = heldout.run(_ctx(code))
     assert "later days' values" not in finding.explanation
-    assert not heldout.future_feature_issues(_ctx(code).notebook, load_exercise("demand"))
+    assert not heldout.future_feature_issues(_ctx(code).cells, load_exercise("demand"))
 
 
 def test_only_forecasting_exercises_are_read_this_way():
     code = "train['smooth'] = train['delivery_minutes'].rolling(5, center=True).mean()"
-    assert not heldout.future_feature_issues(_ctx(code, "delivery").notebook, load_exercise("delivery"))
+    assert not heldout.future_feature_issues(_ctx(code, "delivery").cells, load_exercise("delivery"))

@@ -245,3 +245,27 @@ def test_a_project_folder_runs_its_notebook_from_its_own_folder(harness_home, tm
     execution = next(f for f in report["findings"] if f["check"] == "execution")
     assert report["run"]["verdict"] == "completed", execution["explanation"]
     assert any("sub-folder (notebooks/analysis.ipynb)" in w for w in report["warnings"])
+
+
+def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness_home, tmp_path, fake_sandbox,
+                                                                          monkeypatch):
+    import graders._static
+    import graders._trace
+
+    calls = {"analyse": 0, "read_static": 0}
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(graders._trace, "analyse", counted("analyse", graders._trace.analyse))
+    monkeypatch.setattr(graders._static, "read_static", counted("read_static", graders._static.read_static))
+    result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert calls == {"analyse": 1, "read_static": 1}
+    # no check keeps a reference of its own to either (which this count could not see)
+    from graders import all_checks
+
+    assert not [m.__name__ for m in all_checks() if {"analyse", "read_static"} & set(vars(m))]

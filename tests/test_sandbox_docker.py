@@ -34,7 +34,7 @@ def containers_of_this_test(tmp_path: Path) -> list:
 
     client = docker.from_env()
     marker = f"takehome-sandbox-{tmp_path.name}-"
-    return [c for c in client.containers.list(all=True, filters={"label": "takehome-harness"})
+    return [c for c in client.containers.list(all=True, filters={"label": "takehome-harness"}, sparse=True)
             if any(marker in m.get("Source", "") for m in c.attrs.get("Mounts", []))]
 
 
