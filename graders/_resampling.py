@@ -14,7 +14,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _root, _split_inputs,
+from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _split_inputs,
                                        _statements, _targets)
 from graders._notebook_ast import ParsedCell, called_name, dotted_name, source_line
 
@@ -98,9 +98,9 @@ def reaching_a_split(cells: list[ParsedCell], source: Callable[[ast.stmt, dict[s
 
 
 def _label_names(node: ast.AST) -> set[str]:
-    """Names whose index or column labels flow into `node` (stats.index[:10], stats.columns)."""
-    roots = (_root(n.value) for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr in ("index", "columns"))
-    return {r for r in roots if r}
+    """Every name read in `node`, labels included (stats.index[:10], list(scores["feature"])): what decides which
+    columns are kept flows through labels and lists, which plain data flow leaves out."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _assigned_column(stmt: ast.stmt) -> str | None:

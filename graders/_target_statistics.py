@@ -1,8 +1,9 @@
 """Target statistics computed with pandas on all rows before the split, read from the code:
 `df["city_rate"] = df.groupby("city")["churned"].transform("mean")`, or a `groupby(...)[target].mean()` mapped
 back onto the frame (each row's feature then contains its own label, evaluation rows included), or per-class
-statistics (`df.groupby(target).mean()`) used to choose the columns that are then split and modelled (feature
-selection by hand, on the evaluation rows' labels too). Computed on the training part only it is fine.
+statistics (`df.groupby(target).mean()`) or a supervised selector's scores (`SelectKBest(...).fit(X, y).scores_`) used
+to choose the columns that are then split and modelled (feature selection by hand, on the evaluation rows' labels
+too). Computed on the training part only it is fine.
 
 Target columns are the exercise's target plus any column the notebook takes as labels (`y = df["churned"]`,
 `df.pop("churned")`). The statement is followed into a split with graders/_resampling.reaching_a_split.
@@ -14,8 +15,9 @@ import re
 from dataclasses import dataclass
 
 from graders._frame_statistics import Place, _plain_names, _targets
-from graders._notebook_ast import ParsedCell, called_name
+from graders._notebook_ast import ParsedCell, called_name, dotted_name
 from graders._resampling import reaching_a_split
+from graders._static import SUPERVISED_NAME
 
 AGGREGATIONS = {"mean", "median", "sum", "transform", "agg", "aggregate", "apply", "std", "var"}
 LABEL_NAME = re.compile(r"^(y|Y|target|label|labels)(_\w*)?$")
@@ -52,7 +54,7 @@ def label_columns(cells: list[ParsedCell], known: str | None = None) -> set[str]
 
 
 def _uses_target(node: ast.AST, targets: set[str]) -> bool:
-    return any(isinstance(n, ast.Constant) and n.value in targets for n in ast.walk(node))
+    return bool(targets) and any(isinstance(n, ast.Constant) and n.value in targets for n in ast.walk(node))
 
 
 def _grouped_target_statistic(targets: set[str]):
@@ -71,10 +73,22 @@ def _grouped_target_statistic(targets: set[str]):
     return source
 
 
+def _selector_fit(stmt: ast.stmt, classes: dict[str, str]) -> str | None:
+    """`SelectKBest(chi2, k=10).fit(X, y)`, `rfe.fit(X, y)`: a supervised selector fitted, its scores then read by
+    hand (the run's lineage cannot follow `fit.scores_` to the columns picked)."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Call) and called_name(node) in ("fit", "fit_transform") and len(node.args) >= 2 \
+                and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            cls = called_name(owner) if isinstance(owner, ast.Call) else classes.get(dotted_name(owner), "")
+            if SUPERVISED_NAME.match(cls):
+                return f"{cls} fitted with the target"
+    return None
+
+
 def target_statistics_before_split(cells: list[ParsedCell], *, target: str | None = None) -> list[TargetStatistic]:
-    targets = label_columns(cells, target)
-    if not targets:
-        return []
+    grouped = _grouped_target_statistic(label_columns(cells, target))
     return [TargetStatistic(statistic=origin, split=split, column=column, what=what)
-            for origin, split, what, column in reaching_a_split(cells, _grouped_target_statistic(targets),
-                                                               through_labels=True)]
+            for origin, split, what, column in reaching_a_split(
+                cells, lambda stmt, classes: grouped(stmt, classes) or _selector_fit(stmt, classes),
+                through_labels=True)]

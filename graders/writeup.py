@@ -193,9 +193,16 @@ def _notebook_blocks(notebook: Any) -> list[_Block]:
     return blocks
 
 
+# A "heading" longer than this is a sentence someone marked with '#' ("# dropping the id column as it has nothing
+# to do with churn"): its words are not a section's title.
+MAX_HEADING_WORDS = 12
+
+
 def _heading_matches(title: str, hints: list[str]) -> str | None:
     """"strong", "weak" (summary-style) or None."""
     text = normalise_heading(title)
+    if len(text.split()) > MAX_HEADING_WORDS:
+        return None
     if any(p.search(text) for p in _HEADING_PATTERNS) or any(h.lower() in text for h in hints if h.strip()):
         return "strong"
     return "weak" if _WEAK_HEADING.search(text) else None

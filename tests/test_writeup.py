@@ -167,3 +167,13 @@ def test_churn_exercise_notebooks(tmp_path, notebook, expected):
     finding = _check(nb, tmp_path, exercise=EXERCISE)
     assert finding.status is expected, finding.explanation
     assert finding.details["source"].startswith("notebook cell")
+
+
+def test_a_sentence_marked_as_a_heading_is_not_a_next_steps_section():
+    """Seen on a real notebook: '#' in front of a sentence that happens to say "to do"."""
+    from graders.writeup import MAX_HEADING_WORDS, _heading_matches
+
+    sentence = "dropping cust_id column as it has nothing to do with the analysis of churn at all"
+    assert len(sentence.split()) > MAX_HEADING_WORDS and _heading_matches(sentence, []) is None
+    assert _heading_matches("To do", []) == "strong"
+    assert _heading_matches("What I would do with more time", []) == "strong"

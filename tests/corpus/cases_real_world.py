@@ -252,3 +252,21 @@ for tr, te in StratifiedKFold(4, shuffle=True, random_state=0).split(X_train, y_
 print("cv accuracy", np.mean(folds))""", LOGREG_ON_TEST),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# pattern 9: a supervised selector fitted on all rows whose scores are then read by hand to pick columns
+CASES += [
+    Case("selector_scores_read_by_hand_before_split", notebook(LOAD, """\
+from sklearn.feature_selection import SelectKBest, f_classif
+selector = SelectKBest(f_classif, k=4)
+fitted = selector.fit(X, y)
+scores = pd.DataFrame({"feature": X.columns, "score": fitted.scores_})
+best = list(scores.nlargest(4, "score")["feature"])
+X = X[best]""", SPLIT, DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": F, "baseline": P}),
+    Case("clean_selector_scores_from_training_rows", notebook(LOAD, SPLIT, """\
+from sklearn.feature_selection import SelectKBest, f_classif
+fitted = SelectKBest(f_classif, k=4).fit(X_train, y_train)
+best = list(X_train.columns[fitted.get_support()])
+X_train, X_test = X_train[best], X_test[best]""", DUMMY_ON_TEST, LOGREG_ON_TEST),
+         {"heldout": P, "baseline": P}, clean=True),
+]
