@@ -302,7 +302,6 @@ print(json.dumps([booster.best_iteration, float(booster.predict(X_te).sum()), fl
 
 
 def test_native_boosting_and_eval_sets_are_recorded_without_changing_results(tmp_path):
-    pytest.importorskip("lightgbm")
     trace = tmp_path / "trace.jsonl"
     with_hook, without = _run(_with_hook(NATIVE_BOOSTING), trace=trace), _run(NATIVE_BOOSTING, trace=None)
     assert with_hook.returncode == 0, with_hook.stderr
