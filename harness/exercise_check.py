@@ -30,15 +30,19 @@ class ExerciseCheck:
         return self.hidden is not None and "fail" not in self.statuses.values()
 
 
-def submission_from_bundle(bundle_zip: Path, dest: Path, notebook: bytes) -> Path:
-    """The bundle as a candidate would send it back: the notebook swapped in, data/ left out."""
+def submission_from_bundle(bundle_zip: Path, dest: Path, notebook: bytes,
+                           extra: dict[str, bytes] | None = None) -> Path:
+    """The bundle as a candidate would send it back: the notebook (and any `extra` files) swapped in, data/ left
+    out."""
     with zipfile.ZipFile(bundle_zip) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
+        wrapper = src.infolist()[0].filename.partition("/")[0]
         for info in src.infolist():
-            wrapper, _, rel = info.filename.partition("/")
+            rel = info.filename.partition("/")[2]
             if rel.startswith("data/") or rel == "notebook.ipynb":
                 continue
             out.writestr(info, src.read(info))
-        out.writestr(f"{wrapper}/notebook.ipynb", notebook)
+        for name, data in {"notebook.ipynb": notebook, **(extra or {})}.items():
+            out.writestr(f"{wrapper}/{name}", data)
     return dest
 
 

@@ -13,12 +13,13 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from harness.exercise_check import submission_from_bundle  # noqa: F401 (the hostile tests build submissions with it)
 
 GRADE_SCRIPT = "from harness.cli import grade; grade()"
 
@@ -154,21 +155,6 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
-
-
-def submission_from_bundle(bundle_zip: Path, dest: Path, notebook: bytes,
-                           extra: dict[str, bytes] | None = None) -> Path:
-    """The candidate's bundle with the notebook swapped for `notebook` (data/ left out, as candidates do)."""
-    with zipfile.ZipFile(bundle_zip) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
-        wrapper = src.infolist()[0].filename.split("/", 1)[0]
-        for info in src.infolist():
-            rel = info.filename.split("/", 1)[1]
-            if rel.startswith("data/") or rel == "notebook.ipynb":
-                continue
-            out.writestr(info, src.read(info))
-        for name, data in {"notebook.ipynb": notebook, **(extra or {})}.items():
-            out.writestr(f"{wrapper}/{name}", data)
-    return dest
 
 
 def make_bundle(root: Path, *, secret: str) -> Path:
