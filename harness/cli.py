@@ -180,11 +180,16 @@ def secret_export_cmd() -> None:
 @friendly_errors
 def secret_import_cmd(source, force: bool) -> None:
     """Restore the grading secret from a backup FILE (- for stdin)."""
-    from harness.variants import import_secret, secret_path
+    from harness.variants import SECRET_ENV, import_secret, secret_path
 
-    matching, recorded = import_secret(source.read(), force=force)
+    value = source.read()
+    matching, recorded = import_secret(value, force=force)
     click.echo(f"grading secret restored to {secret_path()}; it issued {matching} of the {recorded} bundle(s) "
                "whose issuing secret the registry records")
+    overriding = os.environ.get(SECRET_ENV)
+    if overriding is not None and overriding.strip().encode("utf-8") != value.strip():
+        click.secho(f"warning: {SECRET_ENV} is set to a different secret and takes precedence over the file: "
+                    f"bundles and grades use {SECRET_ENV} until it is unset", fg="yellow", err=True)
     if recorded and not matching:
         click.secho("warning: none of those bundles were issued under this secret; is it the right backup?",
                     fg="yellow", err=True)

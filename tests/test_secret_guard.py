@@ -143,3 +143,15 @@ def test_bundling_under_a_different_secret_than_earlier_bundles_warns(harness_ho
     monkeypatch.setenv(SECRET_ENV, "another-secret")
     result = run(harness, "bundle", "churn", "--candidate", "Bob", "--out", tmp_path)
     assert result.exit_code == 0 and "1 earlier bundle(s)" in result.output and "different grading secret" in result.output
+
+
+def test_import_while_the_environment_overrides_the_file_says_which_one_is_used(file_secret, tmp_path, monkeypatch):
+    backup = tmp_path / "backup.txt"
+    backup.write_text("the-restored-secret\n")
+    monkeypatch.setenv(SECRET_ENV, "the-environment-secret")
+    result = run(harness, "secret", "import", backup)
+    assert result.exit_code == 0 and secret_path().read_text().strip() == "the-restored-secret"
+    assert f"{SECRET_ENV} is set to a different secret and takes precedence" in result.output
+    monkeypatch.setenv(SECRET_ENV, "the-restored-secret")
+    same = run(harness, "secret", "import", backup)
+    assert same.exit_code == 0 and "takes precedence" not in same.output
