@@ -1,0 +1,47 @@
+"""Shared code across a batch (harness.similarity): near-copies are found, independent work and the starter's
+own code are not. Pure comparison: no sandbox, no Docker."""
+from __future__ import annotations
+
+from corpus.shared_work import disguised_reference, independent_notebooks, reference, starter, starter_filled_in
+
+from harness.similarity import NotebookCode, code_cells, similar_pairs
+
+
+def codes(notebooks: dict) -> list[NotebookCode]:
+    return [NotebookCode(key, code_cells(nb)) for key, nb in notebooks.items()]
+
+
+def test_a_disguised_copy_among_eight_independent_notebooks_is_the_only_pair():
+    batch = {**independent_notebooks(), "original": reference(), "disguised": disguised_reference()}
+    assert len(batch) == 10
+    pairs = similar_pairs(codes(batch), starter=starter())
+    assert [(p.left, p.right) for p in pairs] == [("original", "disguised")]
+    pair = pairs[0]
+    assert pair.left_share > 0.9 and pair.right_share > 0.9
+    # the moved cells are matched to where they went: reference cells 5 and 12 sit at 7 and 14 in the copy
+    matched = {m.left.index: m.right.index for m in pair.cells}
+    assert matched[5] == 7 and matched[7] == 5 and matched[12] == 14 and matched[16] == 16
+    assert "X_tr" in next(m.right.source for m in pair.cells if m.left.index == 9)
+
+
+def test_the_starters_own_code_never_makes_a_pair():
+    untouched = {"a": starter(), "b": starter(), "filled": starter_filled_in()}
+    assert similar_pairs(codes(untouched), starter=starter(), min_shared=0) == []
+    # what keeps them apart is the starter's code being removed: compared as they are, they match in full
+    as_given = similar_pairs(codes(untouched), starter=None, min_shared=0)
+    assert {(p.left, p.right) for p in as_given} == {("a", "b"), ("a", "filled"), ("b", "filled")}
+
+
+def test_copied_work_still_counts_when_pasted_into_the_starter():
+    copied = starter()
+    work = [c for c in reference().cells if c.cell_type == "code"][2:]
+    copied.cells[5:6] = work  # the reference's work pasted over the starter's baseline placeholder
+    pairs = similar_pairs(codes({"original": reference(), "pasted": copied, **independent_notebooks()}),
+                          starter=starter())
+    assert [(p.left, p.right) for p in pairs] == [("original", "pasted")]
+
+
+def test_notebooks_without_code_compare_to_nothing():
+    empty = {"md-only": {"cells": [{"cell_type": "markdown", "source": "# hi"}]}, "blank": {"cells": []},
+             "ref": reference()}
+    assert similar_pairs(codes(empty), starter=starter(), min_shared=0) == []
