@@ -130,3 +130,30 @@ def test_index_page_renders_with_its_pinned_script(harness_home, tmp_path, fake_
     assert dom.stdout.count('href="ada/report.html"') == 1 and 'href="bob/report.html"' in dom.stdout
     assert server.requests == []
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"]
+
+
+def test_index_filters_to_the_submissions_that_need_a_closer_look(tmp_path, server):
+    from harness.report.index import IndexRow, write_index_html
+
+    def row(name: str, closer_look: list[str]) -> IndexRow:
+        return IndexRow(name=name, label=name, outcome="graded", verdict="completed", hidden=0.8, claimed=None,
+                        baseline=0.5, reference=0.85, statuses={"heldout": "fail" if closer_look else "pass"},
+                        href=f"{name}/report.html", closer_look=closer_look)
+
+    page = write_index_html([row("ada", ["heldout fail"]), row("bob", []), row("cy", ["run: deadline"])],
+                            out_dir=tmp_path, blind=False, metric="roc_auc")
+
+    everything = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile-all")
+    assert everything.returncode == 0
+    assert {name: bool(hidden) for hidden, name in rows_of(everything.stdout)} == {"ada": False, "bob": False,
+                                                                                   "cy": False}
+    filtered = chromium("--dump-dom", page.as_uri() + "#closer-look", profile=tmp_path / "profile-filtered")
+    assert {name: bool(hidden) for hidden, name in rows_of(filtered.stdout)} == {"ada": False, "bob": True,
+                                                                                 "cy": False}
+    assert "2 submission(s) that need a closer look" in filtered.stdout
+    assert server.requests == []
+
+
+def rows_of(dom: str) -> list[tuple[str, str]]:
+    """(hidden attribute or "", candidate name) for each table row of a dumped index page."""
+    return re.findall(r'<tr data-closer-look="\w+"( hidden="")?>\s*<td data-value="(\w+)"', dom)

@@ -106,8 +106,8 @@ def test_report_sorts_findings_by_severity_and_links_evidence_to_cells():
                 finding("delta", Status.COULD_NOT_CHECK), finding("eps", Status.CONCERN)]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("fit")])
     html = render_report_html(make_report(findings), notebook=nb, curves=None)
-    summary = html[html.index('id="summary"'):html.index("<h2>Findings")]
-    order = [m for m in re.findall(r'href="#finding-(\w+)"', summary)]
+    checks = html[html.index('aria-label="Checks"'):html.index('id="reviewer-summary"')]
+    order = [m for m in re.findall(r'href="#finding-(\w+)"', checks)]
     assert order == ["gamma", "eps", "delta", "alpha", "beta"]
     assert 'href="#cell-1"' in html and 'id="cell-1"' in html
     assert "Why fit on the test rows?" in html

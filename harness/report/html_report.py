@@ -15,6 +15,7 @@ from graders.finding import Finding, Status
 from harness.report.model import Outcome, Report
 from harness.report.notebook_html import render_cells, render_markdown, strip_ansi
 from harness.report.plots import cell_times_plot, curve_plot, score_plot
+from harness.report.reviewer_summary import reviewer_summary
 
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
               "base-uri 'none'; form-action 'none'")
@@ -130,6 +131,7 @@ def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCu
         verdict_label=verdict_label,
         headline=_headline(report),
         findings=report.sorted_findings(),
+        summary_lines=reviewer_summary(report.findings),
         score_rows=_score_rows(report),
         plots=plots,
         unavailable=unavailable,

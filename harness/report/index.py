@@ -5,7 +5,7 @@ import base64
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -30,10 +30,15 @@ class IndexRow:
     href: str
     bundle_verified: bool | None = None   # None: no bundle.json; False: its hidden labels could not be used
     isolated: bool | None = None          # False: ran in the unisolated local runner (None: never ran)
+    closer_look: list[str] = field(default_factory=list)   # why a reviewer should look closer; empty: nothing
 
 
-def sort_script() -> str:
-    return resources.files("harness.report").joinpath("index_sort.js").read_text()
+INDEX_SCRIPTS = ("index_sort.js", "index_filter.js")
+
+
+def index_script() -> str:
+    """The page's one script (sortable columns, the closer-look filter), pinned by its hash in the CSP."""
+    return "\n".join(resources.files("harness.report").joinpath(name).read_text() for name in INDEX_SCRIPTS)
 
 
 def index_csp(script: str) -> str:
@@ -58,7 +63,24 @@ def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> I
         href=(report_dir / "report.html").relative_to(out_dir).as_posix(),
         bundle_verified=bundle_verified(document),
         isolated=run.get("isolated"),
+        closer_look=closer_look_reasons(document),
     )
+
+
+def closer_look_reasons(document: dict[str, Any]) -> list[str]:
+    """Why this submission needs a closer look: it was not graded or did not run to the end, its bundle could
+    not be verified, or a check failed or raised a concern (named, most serious first)."""
+    reasons = []
+    if document["outcome"] != "graded":
+        reasons.append(document["outcome"].replace("_", " "))
+    elif document["run"]["verdict"] != "completed":
+        reasons.append(f"run: {document['run']['verdict'].replace('_', ' ')}")
+    if bundle_verified(document) is False:
+        reasons.append("bundle not verified")
+    serious = sorted((f for f in document["findings"] if f["status"] in (Status.FAIL.value, Status.CONCERN.value)),
+                     key=lambda f: -Status(f["status"]).severity)
+    reasons.extend(f"{f['check']} {f['status']}" for f in serious if f["check"] != "intake")
+    return reasons
 
 
 def bundle_verified(document: dict[str, Any]) -> bool | None:
@@ -74,7 +96,7 @@ def _check_columns(rows: list[IndexRow]) -> list[str]:
 
 
 def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric: str | None) -> Path:
-    script = sort_script()
+    script = index_script()
     html = template_environment().get_template("index.html.j2").render(
         rows=rows, checks=_check_columns(rows), blind=blind, metric=metric, css=stylesheet(), script=script,
         csp=index_csp(script), severity={s.value: s.severity for s in Status},
@@ -98,12 +120,14 @@ def write_summary_csv(rows: list[IndexRow], *, out_dir: Path, blind: bool) -> Pa
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["submission" if blind else "candidate", "label", "outcome", "verdict", "hidden_score",
-                     "claimed_score", "baseline_score", "reference_score", "bundle", "isolated", *checks, "report"])
+                     "claimed_score", "baseline_score", "reference_score", "bundle", "isolated", *checks,
+                     "closer_look", "report"])
     for row in rows:
         writer.writerow([_cell(v) for v in (row.name, row.label, row.outcome, row.verdict, row.hidden,
                                             row.claimed, row.baseline, row.reference,
                                             {True: "verified", False: "NOT verified"}.get(row.bundle_verified),
                                             {True: "yes", False: "NO"}.get(row.isolated),
-                                            *(row.statuses.get(c) for c in checks), row.href)])
+                                            *(row.statuses.get(c) for c in checks), "; ".join(row.closer_look),
+                                            row.href)])
     write_text_atomic(path, buffer.getvalue())
     return path
