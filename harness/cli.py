@@ -9,6 +9,11 @@ from pathlib import Path
 import click
 
 from harness.errors import HarnessError
+from harness.sandbox.registry import AUTO, auto_order, backends
+from harness.sandbox.registry import choices as sandbox_choices
+
+SANDBOX_HELP = "; ".join([*(f"{spec.name}: {spec.description}" for spec in backends().values()),
+                          f"{AUTO}: the first usable of {', '.join(spec.name for spec in auto_order())}"])
 
 
 def friendly_errors(func):
@@ -86,7 +91,8 @@ def exercise_new_cmd(exercise_id: str, source: Path, target: str, id_column: str
 @click.argument("exercise_id", metavar="ID")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/checks"),
               show_default=True, help="Folder for the reference solution's report.")
-@click.option("--sandbox", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+@click.option("--sandbox", type=click.Choice(sandbox_choices()), default=AUTO, show_default=True,
+              help=SANDBOX_HELP)
 @friendly_errors
 def exercise_check_cmd(exercise_id: str, out_dir: Path, sandbox: str) -> None:
     """Bundle the exercise, grade its reference solution, and report the checks and the scores."""
@@ -252,8 +258,7 @@ Exit codes:
               help="Exercise for a notebook that did not come from a bundle (bundle.json wins otherwise).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/reports"),
               show_default=True, help="Folder for <submission>/report.html, report.json, executed.ipynb.")
-@click.option("--sandbox", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
-              help="docker: isolated container; local: unisolated subprocess; auto: docker if available.")
+@click.option("--sandbox", type=click.Choice(sandbox_choices()), default=AUTO, show_default=True, help=SANDBOX_HELP)
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Submissions graded in parallel.")
 @click.option("--blind", is_flag=True, help="Leave candidate names and identifying details out of every report.")

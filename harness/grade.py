@@ -32,10 +32,10 @@ from harness.report.model import (
 )
 from harness.report.notebook_html import strip_ansi
 from harness.report.scores import claimed_primary, claimed_scores, score_hidden_test
+from harness.sandbox.registry import choices as sandbox_choices
 from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.submission_files import list_submission_files, shadowing_warnings
 
-SANDBOXES = ("auto", "docker", "local")
 LIMIT_OPTIONS = ("total_seconds", "cell_seconds", "memory_mb", "cpus")
 REPORT_FILES = ("report.json", "report.html", "executed.ipynb")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -118,8 +118,8 @@ def already_graded(report_dir: Path, digest: str) -> dict[str, Any] | None:
 
 def check_options(*, exercise_id: str | None, sandbox: str, limits_overrides: dict[str, Any]) -> Exercise | None:
     """Bad options fail before anything runs, with one clear line; returns the --exercise, if given."""
-    if sandbox not in SANDBOXES:
-        raise HarnessError(f"--sandbox must be one of {', '.join(SANDBOXES)}, not '{sandbox}'")
+    if sandbox not in sandbox_choices():
+        raise HarnessError(f"--sandbox must be one of {', '.join(sandbox_choices())}, not '{sandbox}'")
     unknown = set(limits_overrides) - set(LIMIT_OPTIONS)
     if unknown:
         raise HarnessError(f"unknown limit(s): {', '.join(sorted(unknown))}")

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.batch import BatchResult, grade_batch
 from harness.grade import GradeOutcome
 from harness.report.index import bundle_verified
-from harness.sandbox.run import FALLBACK_NOTE
+from harness.sandbox.registry import FALLBACK_NOTE
 
 
 def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:

@@ -1,9 +1,29 @@
-"""What every backend gets and returns, and where the in-sandbox files live on the host."""
+"""The sandbox backend interface: what every backend gets and returns, and where the in-sandbox files live
+on the host.
+
+A backend is one module named `*_backend.py` in this package that defines `BACKEND = BackendSpec(...)`;
+harness/sandbox/registry.py finds it, and the `--sandbox` choices, the report schema's backend names and
+`harness sandbox status` follow. One run goes through the same four steps whatever the backend:
+
+    sandbox = spec.connect(progress=..., runtime=...)      # once, may serve a whole batch
+    run = sandbox.prepare(ws, data_dir=..., limits=...)     # submission and data where the run sees them
+    try:
+        raw = run.run()                                     # the runner, within the limits and a host deadline
+        run.collect()                                       # its result files into ws.out (RESULT_FILES)
+    finally:
+        run.clean_up()                                      # nothing of the run is left, whatever happened
+
+harness/sandbox/run.py then reads ws.out as untrusted data, the same way for every backend.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from harness.sandbox.result import Limits
+    from harness.sandbox.workspace import Workspace
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the container
@@ -27,3 +47,41 @@ class BackendRun:
     log_path: Path | None = None    # the runner's stdout/stderr (diagnostics, capped when read)
     image: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+class SandboxRun(Protocol):
+    """One prepared run. `run` and `collect` are called at most once each; `clean_up` always, last."""
+
+    def run(self) -> BackendRun:
+        """Run the runner with the limits given to `prepare`; the host kills it at total_seconds + HOST_GRACE_SECONDS."""
+
+    def collect(self) -> None:
+        """Bring the runner's result files into ws.out (they may be anything: run.py reads them as untrusted)."""
+
+    def clean_up(self) -> None:
+        """Remove what the run created outside the workspace (containers, volumes); safe after any failure."""
+
+
+class Sandbox(Protocol):
+    """A connected backend: prepares runs, possibly many (one connection per batch)."""
+
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> SandboxRun:
+        """Put the submission (ws.input) and the read-only data where the run will see them."""
+
+
+@dataclass
+class BackendStatus:
+    available: bool
+    summary: str                                # one line: version, or why it cannot be used
+    details: list[tuple[str, str]] = field(default_factory=list)     # (what, value) rows for the status table
+    packages: dict[str, str] = field(default_factory=dict)           # name -> version the notebook would see
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str                                   # the --sandbox choice and report.json's run.backend
+    isolated: bool                              # False: the report warns that the run was not isolated
+    description: str                            # one line for --help
+    connect: Callable[..., Sandbox]             # (progress=, runtime=) -> Sandbox; raises SandboxUnavailable
+    status: Callable[[], BackendStatus]
+    auto_rank: int | None = None                # `--sandbox auto` tries backends by rank; None: never

@@ -1,4 +1,4 @@
-"""`harness sandbox build|status|prune`: rich output around the image functions of the Docker backend."""
+"""`harness sandbox build|status|prune`: rich output around the registry and the image functions of the Docker backend."""
 from __future__ import annotations
 
 from rich.console import Console
@@ -23,26 +23,24 @@ def build(*, offline: bool, base_image: str | None) -> str:
 
 
 def status() -> None:
+    """Every registered backend: can it run here, with what, and the package versions a notebook would see."""
+    from harness.sandbox.registry import backends
+
     console = Console()
-    try:
-        client, problem = docker_backend.connect_engine(), None
-    except SandboxUnavailable as exc:
-        client, problem = None, str(exc)
-    info = docker_backend.image_status(client, problem)
-    if info.engine is None:
-        console.print(f"[red]engine:[/] not reachable - {info.problem}")
-    else:
-        console.print(f"[green]engine:[/] Docker {info.engine}")
-    state = "[green]present[/]" if info.present else "[yellow]missing[/] (run: harness sandbox build [--offline])"
-    console.print(f"image:  {info.expected_tag} {state}")
-    if info.other_tags:
-        console.print(f"stale:  {', '.join(info.other_tags)} (harness sandbox prune removes them)")
-    if info.packages:
-        table = Table("package", "version in image")
-        by_name = {name.lower(): version for name, version in info.packages.items()}
-        for name in HEADLINE_PACKAGES:
-            table.add_row(name, by_name.get(name, "-"))
-        console.print(table)
+    for spec in backends().values():
+        info = spec.status()
+        colour = "green" if info.available else "red"
+        isolation = "isolated" if spec.isolated else "not isolated"
+        console.print(f"[bold]{spec.name}[/] ({isolation}): [{colour}]{'usable' if info.available else 'not usable'}[/]"
+                      f" - {info.summary}")
+        for what, value in info.details:
+            console.print(f"  {what}: {value}")
+        if info.packages:
+            table = Table("package", f"version ({spec.name})")
+            by_name = {name.lower(): version for name, version in info.packages.items()}
+            for name in HEADLINE_PACKAGES:
+                table.add_row(name, by_name.get(name, "-"))
+            console.print(table)
 
 
 def prune(*, images: bool, everything: bool) -> None:

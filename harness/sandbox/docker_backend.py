@@ -13,17 +13,19 @@ by the fsize ulimit); the submission comes in read-only and is copied into the /
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
 from harness.ownership import current_owner, owner_is_gone
-from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, Progress
+from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, BackendSpec, BackendStatus, Progress
 from harness.sandbox.environment import sandbox_environment, thread_count
 from harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID,
                                    build_args, debootstrap_rootfs, env_build_context, env_tag, image_tag,
@@ -146,22 +148,19 @@ def _build(client: Any, context: Path, *, tag: str, buildargs: dict[str, str], n
 
 @dataclass
 class ImageStatus:
-    engine: str | None              # engine version, None if unreachable
-    problem: str | None             # why the engine is unreachable
+    engine: str                     # engine version
     expected_tag: str
     present: bool
     other_tags: list[str]           # older sandbox images (stale after a change)
     packages: dict[str, str]        # name -> version inside the image (from its requirements.lock)
 
 
-def image_status(client: Any | None, problem: str | None = None) -> ImageStatus:
+def image_status(client: Any) -> ImageStatus:
     tag = image_tag()
-    if client is None:
-        return ImageStatus(engine=None, problem=problem, expected_tag=tag, present=False, other_tags=[], packages={})
     tags = sorted({t for image in client.images.list(name=REPOSITORY) for t in image.tags})
     present = tag in tags
     packages = _packages_in(client, tag) if present else {}
-    return ImageStatus(engine=client.version().get("Version", "?"), problem=None, expected_tag=tag,
+    return ImageStatus(engine=client.version().get("Version", "?"), expected_tag=tag,
                        present=present, other_tags=[t for t in tags if t != tag], packages=packages)
 
 
@@ -323,16 +322,13 @@ class _PeakMemory(threading.Thread):
             self.stop.wait(MEMORY_POLL_SECONDS)
 
 
-class DockerRunner:
+class DockerSandbox:
+    """A connection to the engine with the current image present; prepares any number of runs."""
+
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
-    @classmethod
-    def connect(cls, *, progress: Progress, runtime: str | None = None) -> DockerRunner:
-        client = connect_engine()
-        return cls(client, ensure_image(client, progress=progress), progress=progress, runtime=runtime)
-
-    def run(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> BackendRun:
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> DockerRun:
         from docker.types import Mount
 
         mounts = [Mount(target=INPUT, source=str(ws.input), type="bind", read_only=True),
@@ -344,18 +340,43 @@ class DockerRunner:
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
                    "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
                    "--output-bytes", str(limits.output_mb * MB)]
-        options = container_options(limits=limits, runtime=self.runtime)
-        self.progress(f"starting the sandbox ({self.image}, {limits.memory_mb} MB, {thread_count(limits.cpus)} CPU, "
-                      f"{limits.total_seconds} s)")
-        import docker.errors
+        run = DockerRun(self, ws, limits=limits)
+        with _engine_errors():
+            run.container = self.client.containers.create(self.image, command, mounts=mounts, working_dir=WORK,
+                                                          **container_options(limits=limits, runtime=self.runtime))
+        return run
 
+
+@contextlib.contextmanager
+def _engine_errors() -> Iterator[None]:
+    """An engine that stopped is SandboxLost (the batch stops, a re-run resumes); one that refused is unavailable."""
+    import docker.errors
+
+    try:
+        yield
+    except SandboxLost:
+        raise
+    except Exception as exc:
+        if not engine_accepts_connections():
+            raise SandboxLost(ENGINE_STOPPED) from None
+        if isinstance(exc, docker.errors.APIError):
+            raise SandboxUnavailable(f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
+        raise
+
+
+class DockerRun:
+    def __init__(self, sandbox: DockerSandbox, ws: Workspace, *, limits: Limits) -> None:
+        self.sandbox, self.ws, self.limits = sandbox, ws, limits
+        self.container: Any = None
+
+    def run(self) -> BackendRun:
+        limits, container = self.limits, self.container
+        self.sandbox.progress(f"starting the sandbox ({self.sandbox.image}, {limits.memory_mb} MB, "
+                              f"{thread_count(limits.cpus)} CPU, {limits.total_seconds} s)")
         started = time.monotonic()
-        container = None
         killed = threading.Event()
-        try:
-            container = self.client.containers.create(self.image, command, mounts=mounts,
-                                                      working_dir=WORK, **options)
-            timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, self._kill, (container, killed))
+        with _engine_errors():
+            timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, _kill, (container, killed))
             timer.daemon = True
             peak = _PeakMemory(container.id)
             container.start()
@@ -371,34 +392,52 @@ class DockerRunner:
             wall = time.monotonic() - started
             container.reload()
             oom_killed = bool(container.attrs["State"].get("OOMKilled"))
-            (ws.root / "runner.log").write_bytes(container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES))
-        except SandboxLost:
-            raise
-        except Exception as exc:
-            if not engine_accepts_connections():
-                raise SandboxLost(ENGINE_STOPPED) from None
-            if isinstance(exc, docker.errors.APIError):
-                raise SandboxUnavailable(
-                    f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
-            raise
-        finally:
-            if container is not None:
-                self._remove(container)
-        return BackendRun(backend="docker", isolated=True, exit_code=exit_code, deadline_hit=killed.is_set(),
+            log = self.ws.root / "runner.log"
+            log.write_bytes(container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES))
+        return BackendRun(backend=BACKEND.name, isolated=True, exit_code=exit_code, deadline_hit=killed.is_set(),
                           oom_killed=oom_killed, wall_seconds=wall, peak_memory_mb=peak.peak / MB or None,
-                          log_path=ws.root / "runner.log", image=self.image)
+                          log_path=log, image=self.sandbox.image)
 
-    @staticmethod
-    def _kill(container: Any, killed: threading.Event) -> None:
-        killed.set()
-        try:
-            container.kill()
-        except Exception:  # already gone: the run ended on its own at the same moment
-            pass
+    def collect(self) -> None:
+        """Nothing to do: the result files are bind-mounted from ws.out."""
 
-    @staticmethod
-    def _remove(container: Any) -> None:
-        try:
-            container.remove(force=True)
-        except Exception:  # noqa: BLE001 - a container already removed is the goal; prune catches the rest
-            pass
+    def clean_up(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except Exception:  # noqa: BLE001 - a container already removed is the goal; prune catches the rest
+                pass
+            self.container = None
+
+
+def _kill(container: Any, killed: threading.Event) -> None:
+    killed.set()
+    try:
+        container.kill()
+    except Exception:  # already gone: the run ended on its own at the same moment
+        pass
+
+
+def connect(*, progress: Progress, runtime: str | None = None) -> DockerSandbox:
+    """The engine DOCKER_HOST (or the default socket) names, with the current image (built if missing)."""
+    client = connect_engine()
+    return DockerSandbox(client, ensure_image(client, progress=progress), progress=progress, runtime=runtime)
+
+
+def status() -> BackendStatus:
+    try:
+        client = connect_engine()
+    except SandboxUnavailable as exc:
+        return BackendStatus(available=False, summary=str(exc), details=[("image", f"{image_tag()} (not checked)")])
+    info = image_status(client)
+    state = "present" if info.present else "missing (run: harness sandbox build [--offline])"
+    details = [("engine", os.environ.get("DOCKER_HOST", "the default socket (DOCKER_HOST unset)")), ("image", f"{info.expected_tag} {state}")]
+    if info.other_tags:
+        details.append(("stale", f"{', '.join(info.other_tags)} (harness sandbox prune removes them)"))
+    # not present is still usable: the first grade builds it
+    return BackendStatus(available=True, summary=f"Docker {info.engine}", details=details,
+                         packages=info.packages)
+
+
+BACKEND = BackendSpec(name="docker", isolated=True, connect=connect, status=status, auto_rank=0,
+                      description="locked-down container on the engine DOCKER_HOST names (the default socket if unset)")

@@ -3,17 +3,21 @@ the notebook can read and write anything the grading user can, and reach the net
 from __future__ import annotations
 
 import os
+import platform
 import resource
 import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psutil
 
-from harness.sandbox.backend import HOOK_PATH, HOST_GRACE_SECONDS, MB, RUNNER_PATH, BackendRun, Progress
+from harness.sandbox.backend import (HOOK_PATH, HOST_GRACE_SECONDS, MB, RUNNER_PATH, BackendRun, BackendSpec,
+                                     BackendStatus, Progress)
 from harness.sandbox.environment import sandbox_environment
+from harness.sandbox.packages import HEADLINE_PACKAGES
 from harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
 from harness.sandbox.result import Limits
 from harness.sandbox.workspace import Workspace
@@ -53,44 +57,88 @@ def _copy_data(data_dir: Path, dest: Path) -> None:
         path.chmod(0o555 if path.is_dir() else 0o444)
 
 
-def run_local(ws: Workspace, *, data_dir: Path | None, limits: Limits, progress: Progress) -> BackendRun:
-    if data_dir is not None:
-        _copy_data(data_dir, ws.work / "data")
-    env = sandbox_environment(home=str(ws.home), tmp=str(ws.tmp), cpus=limits.cpus,
-                              path=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
-    command = [sys.executable, str(RUNNER_PATH), "--input", str(ws.input), "--work", str(ws.work),
-               "--notebook", ws.notebook_rel, "--out", str(ws.out), "--hook", str(HOOK_PATH),
-               "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
-               "--output-bytes", str(limits.output_mb * MB)]
-    progress("running the notebook locally (no isolation)")
-    started = time.monotonic()
-    hard_deadline = started + limits.total_seconds + HOST_GRACE_SECONDS
-    deadline_hit, peak, exit_code = False, 0, None
-    with open(ws.root / "runner.log", "wb") as log:
-        proc = subprocess.Popen(command, cwd=ws.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_apply(_rlimits(limits)))
-    tree = ProcessTree(proc.pid)
+class LocalRun:
+    """The runner in a subprocess working in ws.work; its result files are already in ws.out."""
+
+    def __init__(self, ws: Workspace, *, limits: Limits, progress: Progress) -> None:
+        self.ws, self.limits, self.progress = ws, limits, progress
+
+    def run(self) -> BackendRun:
+        ws, limits = self.ws, self.limits
+        env = sandbox_environment(home=str(ws.home), tmp=str(ws.tmp), cpus=limits.cpus,
+                                  path=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+        command = [sys.executable, str(RUNNER_PATH), "--input", str(ws.input), "--work", str(ws.work),
+                   "--notebook", ws.notebook_rel, "--out", str(ws.out), "--hook", str(HOOK_PATH),
+                   "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
+                   "--output-bytes", str(limits.output_mb * MB)]
+        self.progress("running the notebook locally (no isolation)")
+        started = time.monotonic()
+        hard_deadline = started + limits.total_seconds + HOST_GRACE_SECONDS
+        deadline_hit, peak, exit_code = False, 0, None
+        with open(ws.root / "runner.log", "wb") as log:
+            proc = subprocess.Popen(command, cwd=ws.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=_apply(_rlimits(limits)))
+        tree = ProcessTree(proc.pid)
+        try:
+            while exit_code is None:
+                peak = max(peak, tree.refresh())
+                if time.monotonic() > hard_deadline:
+                    deadline_hit = True
+                    tree.kill_all()
+                pid, wait_status, _ = os.wait4(proc.pid, 0 if deadline_hit else os.WNOHANG)
+                if pid:
+                    exit_code = proc.returncode = os.waitstatus_to_exitcode(wait_status)
+                else:
+                    time.sleep(POLL_SECONDS)
+        finally:
+            # Whatever happened (normal end, Ctrl-C, an exception here), nothing the run started survives it.
+            all_gone = tree.kill_all()
+            if exit_code is None:
+                proc.wait()
+        warnings = [NOT_ISOLATED]
+        if not all_gone:
+            warnings.append("some processes the notebook started did not die within "
+                            f"{KILL_WAIT_SECONDS} s of being killed")
+        return BackendRun(backend=BACKEND.name, isolated=False, exit_code=exit_code, deadline_hit=deadline_hit,
+                          oom_killed=False, wall_seconds=time.monotonic() - started,
+                          peak_memory_mb=peak / MB if peak else None, log_path=ws.root / "runner.log",
+                          warnings=warnings)
+
+    def collect(self) -> None:
+        """Nothing to do: the runner wrote ws.out itself."""
+
+    def clean_up(self) -> None:
+        """Nothing outside the workspace: the process tree is killed when run() returns or unwinds."""
+
+
+class LocalSandbox:
+    def __init__(self, *, progress: Progress) -> None:
+        self.progress = progress
+
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> LocalRun:
+        if data_dir is not None:
+            _copy_data(data_dir, ws.work / "data")
+        return LocalRun(ws, limits=limits, progress=self.progress)
+
+
+def connect(*, progress: Progress, runtime: str | None = None) -> LocalSandbox:
+    """Always possible (runtime, a container runtime, does not apply)."""
+    return LocalSandbox(progress=progress)
+
+
+def status() -> BackendStatus:
+    return BackendStatus(available=True, summary=f"Python {platform.python_version()} at {sys.executable}, NOT isolated",
+                         packages={name: version(name) for name in HEADLINE_PACKAGES if _installed(name)})
+
+
+def _installed(name: str) -> bool:
     try:
-        while exit_code is None:
-            peak = max(peak, tree.refresh())
-            if time.monotonic() > hard_deadline:
-                deadline_hit = True
-                tree.kill_all()
-            pid, wait_status, _ = os.wait4(proc.pid, 0 if deadline_hit else os.WNOHANG)
-            if pid:
-                exit_code = proc.returncode = os.waitstatus_to_exitcode(wait_status)
-            else:
-                time.sleep(POLL_SECONDS)
-    finally:
-        # Whatever happened (normal end, Ctrl-C, an exception here), nothing the run started survives it.
-        all_gone = tree.kill_all()
-        if exit_code is None:
-            proc.wait()
-    warnings = [NOT_ISOLATED]
-    if not all_gone:
-        warnings.append("some processes the notebook started did not die within "
-                        f"{KILL_WAIT_SECONDS} s of being killed")
-    return BackendRun(backend="local", isolated=False, exit_code=exit_code, deadline_hit=deadline_hit,
-                      oom_killed=False, wall_seconds=time.monotonic() - started,
-                      peak_memory_mb=peak / MB if peak else None, log_path=ws.root / "runner.log",
-                      warnings=warnings)
+        version(name)
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+BACKEND = BackendSpec(name="local", isolated=False, connect=connect, status=status, auto_rank=100,
+                      description="unisolated subprocess with rlimits (a fallback, never for untrusted input)")

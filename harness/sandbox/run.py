@@ -9,15 +9,14 @@ from typing import Iterator
 
 import nbformat
 
-from harness.errors import HarnessError, SandboxUnavailable
+from harness.errors import HarnessError
 from harness.sandbox.backend import MB, BackendRun, Progress
+from harness.sandbox.registry import AUTO, OpenSandbox, check_choice, open_sandbox
 from harness.sandbox.readback import Unreadable, load_status, read_regular_file
 from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
 from harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
-BACKENDS = ("auto", "docker", "local")
-FALLBACK_NOTE = "fell back to the local runner"   # in the run's warnings when auto could not use Docker
 LOG_TAIL_BYTES = 4000
 # Harmless start-up chatter that would bury the useful last lines of the runner's output.
 LOG_NOISE = ("Kernel is running over TCP without encryption",)
@@ -51,46 +50,36 @@ def default_out_dir(workdir: Path) -> Path:
     return workdir.resolve().with_name(workdir.resolve().name + ".run")
 
 
-def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits: Limits, backend: str = "auto",
-                 on_progress: Progress | None = None, out_dir: Path | None = None,
+def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits: Limits,
+                 backend: str | OpenSandbox = AUTO, on_progress: Progress | None = None, out_dir: Path | None = None,
                  predictions_name: str = "predictions.csv", runtime: str | None = None) -> RunResult:
     """Run `notebook` (inside `workdir`) with `data_dir` as its read-only data/ folder.
 
-    Results are copied (validated, size-capped) into `out_dir` (default: `<workdir>.run` beside
-    workdir, recreated): executed.ipynb, status.json, trace.jsonl, and files/<path> for every file
-    the run wrote into its folder, e.g. files/predictions.csv. `runtime` selects a Docker runtime
+    `backend` is a registered name (or AUTO), or a backend already opened with registry.open_sandbox (so a
+    batch can share one connection). Results are copied (validated, size-capped) into `out_dir` (default:
+    `<workdir>.run` beside workdir, recreated): executed.ipynb, status.json, trace.jsonl, and files/<path> for
+    every file the run wrote into its folder, e.g. files/predictions.csv. `runtime` selects a Docker runtime
     such as runsc (gVisor).
     """
-    if backend not in BACKENDS:
-        raise HarnessError(f"unknown sandbox backend '{backend}' (choose from {', '.join(BACKENDS)})")
+    if isinstance(backend, str):
+        check_choice(backend)
     if not notebook.is_file():
         raise HarnessError(f"notebook not found: {notebook}")
     if data_dir is not None and not data_dir.is_dir():
         raise HarnessError(f"data folder not found: {data_dir}")
     progress = on_progress or _quiet
-    docker_run = None
-    fallback_warning = None
-    if backend in ("docker", "auto"):
-        from harness.sandbox import docker_backend
-
-        try:
-            docker_run = docker_backend.DockerRunner.connect(progress=progress, runtime=runtime)
-        except SandboxUnavailable as exc:
-            if backend == "docker":
-                raise
-            fallback_warning = f"Docker is not usable ({exc}); {FALLBACK_NOTE}."
+    opened = open_sandbox(backend, progress=progress, runtime=runtime) if isinstance(backend, str) else backend
     with _terminate_as_interrupt():
         ws = create_workspace(notebook=notebook, workdir=workdir)
         try:
-            if docker_run is not None:
-                raw = docker_run.run(ws, data_dir=data_dir, limits=limits)
-            else:
-                from harness.sandbox.local_backend import run_local
-
-                raw = run_local(ws, data_dir=data_dir, limits=limits, progress=progress)
-                if fallback_warning:
-                    raw.warnings.insert(0, fallback_warning)
-            progress("reading the results back")
+            run = opened.sandbox.prepare(ws, data_dir=data_dir, limits=limits)
+            try:
+                raw = run.run()
+                progress("reading the results back")
+                run.collect()
+            finally:
+                run.clean_up()
+            raw.warnings[:0] = opened.warnings
             return _result(raw, ws, limits=limits, out_dir=out_dir or default_out_dir(workdir),
                            predictions_name=predictions_name)
         finally:
