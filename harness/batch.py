@@ -22,6 +22,7 @@ from harness.grade import (
 )
 from harness.leftovers import sweep_leftovers
 from harness.report.index import index_row, write_index_html, write_summary_csv
+from harness.shared_work import mark_batch, shared_pair_rows
 from harness.report.model import SubmissionInfo
 from harness.variants import refuse_if_secret_lost
 
@@ -165,11 +166,13 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     except OutputUnwritable as exc:
         full = exc
     outcomes = [done[i] for i in sorted(done)]
+    shared = mark_batch(outcomes)
     rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
     metric = next((o.document["scores"]["primary_metric"] for o in outcomes
                    if o.document["scores"]["primary_metric"]), None)
     try:
-        index_html = write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric)
+        index_html = write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric,
+                                      shared=shared_pair_rows(shared, out_dir=out_dir), notes=shared.problems)
         summary_csv = write_summary_csv(rows, out_dir=out_dir, blind=blind)
     except OSError as exc:
         if not is_no_room(exc):

@@ -20,7 +20,7 @@ from typing import Any
 import nbformat
 
 from graders import Evidence, Finding, GradingContext, Status, run_checks
-from harness.atomic_files import is_no_room, remove_abandoned_temp_files, write_text_atomic
+from harness.atomic_files import is_no_room, remove_abandoned_temp_files, write_bytes_atomic, write_text_atomic
 from harness.errors import HarnessError, OutputUnwritable, SandboxLost, SubmissionRejected
 from harness.exercise import Exercise, load_exercise
 from harness.leftovers import GRADE_TEMP_PREFIX
@@ -37,7 +37,7 @@ from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.submission_files import list_submission_files, shadowing_warnings
 
 LIMIT_OPTIONS = ("total_seconds", "cell_seconds", "memory_mb", "cpus")
-REPORT_FILES = ("report.json", "report.html", "executed.ipynb")
+REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -156,21 +156,23 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
     lost = None
     with owned_temp_dir(GRADE_TEMP_PREFIX) as tmp:
         try:
-            report, notebook, curves = _grade(source=source, tmp=tmp, info=info, started=started,
+            report, notebook, curves, predictions = _grade(source=source, tmp=tmp, info=info, started=started,
                                               chosen=chosen, sandbox=sandbox, blind=blind,
                                               limits_overrides=limits_overrides, on_progress=on_progress)
         except SubmissionRejected as exc:
-            report, notebook, curves = rejected_report(info=info, started=started, message=str(exc),
-                                                       blind=blind), None, None
+            report, notebook, curves, predictions = rejected_report(info=info, started=started, message=str(exc),
+                                                                    blind=blind), None, None, None
         except SandboxLost as exc:
             lost = exc
-            report, notebook, curves = sandbox_lost_report(info=info, started=started, blind=blind), None, None
+            report, notebook, curves, predictions = (sandbox_lost_report(info=info, started=started, blind=blind),
+                                                     None, None, None)
         except HarnessError:
             raise
         except Exception as exc:  # our bug must still leave a report saying so, never a lost submission
-            report, notebook, curves = internal_error_report(info=info, started=started, error=exc,
-                                                             blind=blind), None, None
-        document = write_report(report, report_dir=report_dir, notebook=notebook, curves=curves)
+            report, notebook, curves, predictions = internal_error_report(info=info, started=started, error=exc,
+                                                                          blind=blind), None, None, None
+        document = write_report(report, report_dir=report_dir, notebook=notebook, curves=curves,
+                                predictions=predictions)
     outcome = GradeOutcome(source=source, report_dir=report_dir, document=document)
     if lost is not None:  # the batch must stop: the rest cannot run either
         lost.outcome = outcome
@@ -180,7 +182,7 @@ def grade_submission(*, source: Path, out_dir: Path, exercise_id: str | None = N
 
 def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chosen: Exercise | None, sandbox: str,
            blind: bool, limits_overrides: dict[str, Any], on_progress: Callable[[str], None] | None,
-           ) -> tuple[Report, Any, HiddenCurves | None]:
+           ) -> tuple[Report, Any, HiddenCurves | None, Path | None]:
     from harness.intake import unpack_submission
 
     notebook_name = chosen.notebook_name if chosen else "notebook.ipynb"
@@ -240,7 +242,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
         warnings=[*submission.warnings, *shadowing_warnings(files), *variant.warnings, *trace_warnings],
     )
     curves = HiddenCurves(hidden.y_true, hidden.y_score) if hidden.y_true is not None else None
-    return report, executed if executed is not None else submission.notebook, curves
+    return report, executed if executed is not None else submission.notebook, curves, run.predictions
 
 
 def _sandbox_run(**kwargs: Any) -> RunResult:
@@ -414,8 +416,9 @@ def internal_error_report(*, info: SubmissionInfo, started: str, error: BaseExce
 
 
 def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
-                 curves: HiddenCurves | None) -> dict[str, Any]:
-    """executed.ipynb and report.html first, report.json last: its presence means the folder is complete.
+                 curves: HiddenCurves | None, predictions: Path | None = None) -> dict[str, Any]:
+    """executed.ipynb, predictions.csv (kept for the batch's shared-work step) and report.html first, report.json
+    last: its presence means the folder is complete.
 
     Each file is replaced atomically, and the old report.json goes first, so a grader killed half-way leaves
     a folder that the next run grades again, never a half-written file.
@@ -431,6 +434,8 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
                 for key in ("authors", "author"):
                     saved.metadata.pop(key, None)
             write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
+        if predictions is not None and predictions.is_file():
+            write_bytes_atomic(report_dir / "predictions.csv", predictions.read_bytes())
         write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
         return write_json_report(report, report_dir / "report.json")
     except OSError as exc:

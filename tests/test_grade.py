@@ -40,7 +40,9 @@ def test_bundle_submission_uses_verified_variant_and_hidden_labels(bundle_zip, t
     assert result.exit_code == 0, result.output
     folder = tmp_path / "out" / "grace"
     report = assert_valid_report(folder / "report.json")
-    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "executed.ipynb"}
+    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "executed.ipynb", "predictions.csv"}
+    # the clean run's predictions are kept, not the file shipped in the zip
+    assert len((folder / "predictions.csv").read_text().splitlines()) > 1
     assert report["outcome"] == "graded" and report["run"]["verdict"] == "completed"
     assert report["candidate"] == CANDIDATE
     assert report["exercise"]["id"] == "churn"

@@ -33,6 +33,17 @@ class IndexRow:
     closer_look: list[str] = field(default_factory=list)   # why a reviewer should look closer; empty: nothing
 
 
+@dataclass
+class SharedPairRow:
+    """Two submissions with work in common (harness.shared_work), for the index's list."""
+
+    left: str
+    left_href: str
+    right: str
+    right_href: str
+    evidence: str
+
+
 INDEX_SCRIPTS = ("index_sort.js", "index_filter.js")
 
 
@@ -95,10 +106,12 @@ def _check_columns(rows: list[IndexRow]) -> list[str]:
     return list(seen)
 
 
-def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric: str | None) -> Path:
+def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric: str | None,
+                     shared: list[SharedPairRow] = (), notes: list[str] = ()) -> Path:
     script = index_script()
     html = template_environment().get_template("index.html.j2").render(
         rows=rows, checks=_check_columns(rows), blind=blind, metric=metric, css=stylesheet(), script=script,
+        shared=shared, notes=notes,
         csp=index_csp(script), severity={s.value: s.severity for s in Status},
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

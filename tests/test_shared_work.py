@@ -1,0 +1,174 @@
+"""Shared work across a batch (harness.shared_work): the pair is flagged in the index and in both reports, with the
+matching cells side by side, blind or not; identical predictions and predictions fitting another's data variant are
+evidence too; a report that cannot be redone keeps its old files. Stand-in sandbox: no Docker."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import assert_valid_report, fake_sandbox_run
+from corpus.shared_work import disguised_reference, independent_notebooks, reference
+
+from harness.batch import grade_batch
+from harness.shared_work import CHECK_ID
+
+COPY_MARK = "# predictions copied from: "
+
+
+@pytest.fixture
+def own_predictions(monkeypatch):
+    """The stand-in sandbox, but each notebook gets its own predictions (seeded by its code), or, when a cell says
+    `# predictions copied from: PATH`, that file with every value nudged (so not byte for byte the same)."""
+    real = fake_sandbox_run([])
+
+    def run(**kwargs):
+        result = real(**kwargs)
+        text = kwargs["notebook"].read_text()
+        if result.predictions is not None:
+            frame = pd.read_csv(result.predictions)
+            if COPY_MARK in text:
+                copied = pd.read_csv(text.split(COPY_MARK)[1].split("\n")[0].split('"')[0])
+                frame = copied.assign(churn_probability=(copied.churn_probability * 0.99).round(6))
+            else:
+                seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+                frame["churn_probability"] = np.random.default_rng(seed).random(len(frame)).round(6)
+            frame.to_csv(result.predictions, index=False)
+        return result
+
+    monkeypatch.setattr("harness.grade._sandbox_run", run)
+
+
+def write(folder: Path, notebooks: dict) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for name, nb in notebooks.items():
+        nb.metadata["authors"] = [{"name": f"Candidate {name.title()}"}]
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        paths.append(folder / f"{name}.ipynb")
+    return paths
+
+
+def shared_findings(out: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted(out.glob("*/report.json")):
+        document = assert_valid_report(path)
+        found.update({path.parent.name: f for f in document["findings"] if f["check"] == CHECK_ID})
+    return found
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_batch_of_ten_flags_exactly_the_disguised_copy(harness_home, tmp_path, own_predictions, blind):
+    sources = write(tmp_path / "subs", {**independent_notebooks(), "original": reference(),
+                                        "disguised": disguised_reference()})
+    out = tmp_path / "out"
+    result = grade_batch(sources=sources, out_dir=out, exercise_id="churn", jobs=2, blind=blind)
+    assert len(result.outcomes) == 10
+    label = {o.source.stem: o.report_dir.name for o in result.outcomes}
+    found = shared_findings(out)
+    assert set(found) == {label["original"], label["disguised"]}
+    for me, other in (("original", "disguised"), ("disguised", "original")):
+        finding = found[label[me]]
+        assert finding["status"] == "concern" and finding["question"]
+        (pair,) = finding["details"]["pairs"]
+        assert pair["other"] == label[other] and pair["other_report"] == f"../{label[other]}/report.html"
+        assert len(pair["cells"]) >= 6
+        page = (out / label[me] / "report.html").read_text()
+        assert 'aria-label="Matching cells"' in page and f'href="../{label[other]}/report.html#cell-' in page
+        assert 'href="#finding-shared_work"' in page[:page.index("<h2>Findings")]  # in the reviewer's summary
+    # a moved cell shown beside the one it came from: the original's cell 5 is the copy's cell 7
+    cells = {c["this_cell"]: c["other_cell"] for c in found[label["original"]]["details"]["pairs"][0]["cells"]}
+    assert cells[5] == 7
+
+    index = result.index_html.read_text()
+    shared = index[index.index('id="shared-work"'):]
+    assert "(1 pair(s))" in shared and f'href="{label["original"]}/report.html"' in shared
+    assert re.search(r"code 9\d% alike", shared)
+    assert "shared_work concern" in index
+    texts = [index, result.summary_csv.read_text(), *(p.read_text() for p in out.glob("*/report.*"))]
+    if blind:
+        assert not any("Candidate Original" in t or "Candidate Disguised" in t for t in texts)
+    else:
+        assert "Candidate Original" in (out / label["disguised"] / "report.html").read_text()
+
+    again = grade_batch(sources=sources, out_dir=out, exercise_id="churn", blind=blind)
+    assert all(o.skipped for o in again.outcomes)
+    assert shared_findings(out) == found and "(1 pair(s))" in again.index_html.read_text()
+
+
+def test_identical_predictions_are_evidence_but_a_constant_is_not(harness_home, tmp_path, fake_sandbox):
+    # the plain stand-in writes the same (random, seeded) predictions for every notebook on the same data
+    sources = write(tmp_path / "subs", {"ann": reference(), "ben": independent_notebooks()["knn_on_scaled_numbers"]})
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
+    found = shared_findings(tmp_path / "out")
+    assert set(found) == {"ann", "ben"}
+    assert [e["summary"] for e in found["ann"]["evidence"]] == [
+        "predictions.csv is byte for byte the same as Candidate Ben's."]
+    assert found["ann"]["details"]["pairs"][0]["cells"] == []
+
+    for outcome in result.outcomes:  # the starter's placeholder: one constant for everyone
+        (outcome.report_dir / "predictions.csv").write_text("customer_id,churn_probability\nC-1,0.2\nC-2,0.2\n")
+    from harness.shared_work import Submission, find_shared_work
+
+    subs = [Submission(label=o.report_dir.name, name=o.report_dir.name, report_dir=o.report_dir,
+                       document=o.document) for o in result.outcomes]
+    assert [p.summary() for p in find_shared_work(subs)] == []
+
+
+def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path, own_predictions):
+    from harness.bundle import create_bundle
+    from harness.exercise_check import submission_from_bundle
+
+    bundles = {name: Path(create_bundle(exercise_id="churn", candidate=name, out_dir=tmp_path / "b").path)
+               for name in ("Ann", "Ben")}
+    ann_nb = nbformat.writes(independent_notebooks()["naive_bayes_quick"]).encode()
+    ann = submission_from_bundle(bundles["Ann"], tmp_path / "ann.zip", ann_nb)
+    first = grade_batch(sources=[ann], out_dir=tmp_path / "out", exercise_id="churn")
+    ann_predictions = first.outcomes[0].report_dir / "predictions.csv"
+    copier = independent_notebooks()["knn_on_scaled_numbers"]
+    copier.cells.append(nbformat.v4.new_code_cell(f"{COPY_MARK}{ann_predictions}"))
+    ben = submission_from_bundle(bundles["Ben"], tmp_path / "ben.zip", nbformat.writes(copier).encode())
+    result = grade_batch(sources=[ann, ben], out_dir=tmp_path / "out", exercise_id="churn")
+    assert [(o.document["variant"] or {}).get("verified") for o in result.outcomes] == [True, True], [o.document["message"] for o in result.outcomes]
+    found = shared_findings(tmp_path / "out")
+    assert set(found) == {"ann", "ben"}
+    ben_says = " ".join(e["summary"] for e in found["ben"]["evidence"])
+    assert "These predictions fit Ann's data variant better than their own: covers 100% of the other" in ben_says
+    assert "Ben's predictions fit this submission's data variant" in found["ann"]["evidence"][0]["summary"]
+    assert "identical" not in ben_says and found["ben"]["details"]["pairs"][0]["cells"] == []
+    # the report drawn again keeps its ROC plot (three images: score, ROC/PR, cell times)
+    assert (tmp_path / "out" / "ann" / "report.html").read_text().count("data:image/png;base64,") == 3
+
+
+def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(harness_home, tmp_path, fake_sandbox,
+                                                                             monkeypatch):
+    import harness.report.html_report as html_report
+
+    sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
+    out = tmp_path / "out"
+    real = html_report.render_report_html
+
+    def failing_for_ben(report, **kwargs):
+        if report.submission.label == "ben" and any(f.check == CHECK_ID for f in report.findings):
+            raise RuntimeError("drawing failed")
+        return real(report, **kwargs)
+
+    monkeypatch.setattr(html_report, "render_report_html", failing_for_ben)
+    import harness.grade
+
+    monkeypatch.setattr(harness.grade, "render_report_html", real)
+    before = {}
+
+    def remember(outcome):
+        before[outcome.report_dir.name] = {n: (outcome.report_dir / n).read_bytes()
+                                          for n in ("report.json", "report.html")}
+
+    result = grade_batch(sources=sources, out_dir=out, exercise_id="churn", on_done=remember)
+    assert set(shared_findings(out)) == {"ann"}
+    assert {n: (out / "ben" / n).read_bytes() for n in ("report.json", "report.html")} == before["ben"]
+    assert "ben: the shared-work finding could not be added (RuntimeError: drawing failed)" in \
+        result.index_html.read_text()
