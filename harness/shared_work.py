@@ -152,15 +152,18 @@ def _variant_labels(exercise_id: str, bundle_id: str) -> Any:
 
 def _fit(frame: Any, labels: Any, exercise: Any) -> tuple[float, float | None]:
     """(share of the variant's test rows these predictions cover, primary metric on them)."""
+    import pandas as pd
+
     from harness.scoring import compute_metrics, row_keys
 
-    truth = labels.assign(_key=row_keys(labels, exercise.id_columns).to_numpy())
-    joined = truth.merge(frame, left_on="_key", right_on="id", how="inner")
+    truth = pd.DataFrame({"key": row_keys(labels, exercise.id_columns).to_numpy(),
+                          "target": labels[exercise.target_column].to_numpy()})
+    joined = truth.merge(frame.rename(columns={"id": "key"}), on="key", how="inner")
     coverage = len(joined) / len(truth) if len(truth) else 0.0
     if coverage < MIN_COVERAGE:
         return coverage, None
     metric = exercise.primary_metric
-    value = compute_metrics(y_true=joined[exercise.target_column], y_score=joined["prediction"], metrics=[metric])
+    value = compute_metrics(y_true=joined["target"], y_score=joined["prediction"], metrics=[metric])
     return coverage, value[metric]
 
 

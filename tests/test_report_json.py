@@ -75,3 +75,10 @@ def test_invalid_report_is_never_written(tmp_path):
     with pytest.raises(ValueError, match="does not match its schema"):
         write_json_report(report, tmp_path / "report.json")
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_written_document_reads_back_into_the_same_report():
+    from harness.report.reload import report_from_document
+
+    document = report_document(full_report())
+    assert report_document(report_from_document(copy.deepcopy(document))) == document

@@ -4,14 +4,17 @@ evidence too; a report that cannot be redone keeps its old files. Stand-in sandb
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_valid_report, fake_sandbox_run
+from conftest import assert_valid_report, fake_sandbox_run, in_ci
 from corpus.shared_work import disguised_reference, independent_notebooks, reference
 
 from harness.batch import grade_batch
@@ -80,9 +83,9 @@ def test_batch_of_ten_flags_exactly_the_disguised_copy(harness_home, tmp_path, o
         page = (out / label[me] / "report.html").read_text()
         assert 'aria-label="Matching cells"' in page and f'href="../{label[other]}/report.html#cell-' in page
         assert 'href="#finding-shared_work"' in page[:page.index("<h2>Findings")]  # in the reviewer's summary
-    # a moved cell shown beside the one it came from: the original's cell 5 is the copy's cell 7
+    # a moved cell shown beside the one it came from: the original's cell 3 is the copy's cell 7
     cells = {c["this_cell"]: c["other_cell"] for c in found[label["original"]]["details"]["pairs"][0]["cells"]}
-    assert cells[5] == 7
+    assert cells[3] == 7
 
     index = result.index_html.read_text()
     shared = index[index.index('id="shared-work"'):]
@@ -172,3 +175,33 @@ def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(ha
     assert {n: (out / "ben" / n).read_bytes() for n in ("report.json", "report.html")} == before["ben"]
     assert "ben: the shared-work finding could not be added (RuntimeError: drawing failed)" in \
         result.index_html.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_the_disguised_copy_is_the_only_pair_through_the_cli_and_the_real_sandbox(harness_home, tmp_path):
+    sources = write(tmp_path / "subs", {**independent_notebooks(), "original": reference(),
+                                        "disguised": disguised_reference()})
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources),
+                           "--out", str(out), "--jobs", "2", "--timeout", "120", "--exercise", "churn", "--json",
+                           "--sandbox", "docker" if in_ci() else "auto"], capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    verdicts = {Path(r["report_dir"]).name: r["verdict"] for r in json.loads(proc.stdout)["reports"]}
+    assert len(verdicts) == 10 and verdicts["original"] == verdicts["disguised"] == "completed"
+    assert set(shared_findings(out)) == {"original", "disguised"}
+    index = (out / "index.html").read_text()
+    assert "(1 pair(s))" in index[index.index('id="shared-work"'):]
+
+
+def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_path, fake_sandbox, monkeypatch):
+    import harness.shared_work
+
+    def broken(*args, **kwargs):
+        raise MemoryError("fingerprints too large")
+
+    monkeypatch.setattr(harness.shared_work, "similar_pairs", broken)
+    sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
+    assert [o.outcome for o in result.outcomes] == ["graded", "graded"] and shared_findings(tmp_path / "out") == {}
+    assert "the shared-work comparison failed (MemoryError: fingerprints too large)" in result.index_html.read_text()
