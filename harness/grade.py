@@ -207,7 +207,8 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
 
     run = _sandbox_run(notebook=notebook_path, workdir=workdir, data_dir=data_dir, limits=limits,
                        backend=sandbox, on_progress=on_progress,
-                       predictions_name=exercise.predictions["file"] if exercise else "predictions.csv")
+                       predictions_name=exercise.predictions["file"] if exercise else "predictions.csv",
+                       legacy=exercise is None)
     executed = _read_executed(run)
     trace_warnings: list[str] = []
     events = _load_trace(run.trace, trace_warnings) if run.trace and run.trace.is_file() else []

@@ -6,7 +6,7 @@ harness/sandbox/registry.py finds it, and the `--sandbox` choices, the report sc
 `harness sandbox status` follow. One run goes through the same four steps whatever the backend:
 
     sandbox = spec.connect(progress=..., runtime=...)      # once, may serve a whole batch
-    run = sandbox.prepare(ws, data_dir=..., limits=...)     # submission and data where the run sees them
+    run = sandbox.prepare(ws, data_dir=..., limits=..., legacy=...)  # submission and data where the run sees them
     try:
         raw = run.run()                                     # the runner, within the limits and a host deadline
         run.collect()                                       # its result files into ws.out (RESULT_FILES)
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the container
 HOOK_PATH = Path(__file__).with_name("kernel_hook.py")
+LEGACY_PATH = Path(__file__).with_name("legacy_compat.py")   # the legacy profile, generic mode only
 # The runner stops itself at the total limit; the host kills it this much later (start-up, last save).
 HOST_GRACE_SECONDS = 5
 MB = 1024 * 1024
@@ -65,8 +66,9 @@ class SandboxRun(Protocol):
 class Sandbox(Protocol):
     """A connected backend: prepares runs, possibly many (one connection per batch)."""
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> SandboxRun:
-        """Put the submission (ws.input) and the read-only data where the run will see them."""
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> SandboxRun:
+        """Put the submission (ws.input) and the read-only data where the run will see them; `legacy`: the runner
+        also gets `--legacy <LEGACY_PATH as the run sees it>` (the legacy profile, generic mode only)."""
 
 
 @dataclass

@@ -25,7 +25,8 @@ from typing import Any, Iterator
 
 from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
 from harness.ownership import current_owner, owner_is_gone
-from harness.sandbox.backend import HOST_GRACE_SECONDS, MB, BackendRun, BackendSpec, BackendStatus, Progress
+from harness.sandbox.backend import (HOST_GRACE_SECONDS, LEGACY_PATH, MB, BackendRun, BackendSpec, BackendStatus,
+                                     Progress)
 from harness.sandbox.environment import sandbox_environment, thread_count
 from harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID,
                                    build_args, debootstrap_rootfs, env_build_context, env_tag, image_tag,
@@ -328,7 +329,7 @@ class DockerSandbox:
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> DockerRun:
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> DockerRun:
         from docker.types import Mount
 
         mounts = [Mount(target=INPUT, source=str(ws.input), type="bind", read_only=True),
@@ -339,7 +340,8 @@ class DockerSandbox:
                    "python", "/opt/harness/runner.py", "--container", "--input", INPUT, "--work", WORK,
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
                    "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
-                   "--output-bytes", str(limits.output_mb * MB)]
+                   "--output-bytes", str(limits.output_mb * MB),
+                   *(["--legacy", f"/opt/harness/{LEGACY_PATH.name}"] if legacy else [])]
         run = DockerRun(self, ws, limits=limits)
         with _engine_errors():
             run.container = self.client.containers.create(self.image, command, mounts=mounts, working_dir=WORK,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psutil
 
-from harness.sandbox.backend import (HOOK_PATH, HOST_GRACE_SECONDS, MB, RUNNER_PATH, BackendRun, BackendSpec,
-                                     BackendStatus, Progress)
+from harness.sandbox.backend import (HOOK_PATH, HOST_GRACE_SECONDS, LEGACY_PATH, MB, RUNNER_PATH, BackendRun,
+                                     BackendSpec, BackendStatus, Progress)
 from harness.sandbox.environment import sandbox_environment
 from harness.sandbox.packages import HEADLINE_PACKAGES
 from harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
@@ -60,8 +60,8 @@ def _copy_data(data_dir: Path, dest: Path) -> None:
 class LocalRun:
     """The runner in a subprocess working in ws.work; its result files are already in ws.out."""
 
-    def __init__(self, ws: Workspace, *, limits: Limits, progress: Progress) -> None:
-        self.ws, self.limits, self.progress = ws, limits, progress
+    def __init__(self, ws: Workspace, *, limits: Limits, progress: Progress, legacy: bool) -> None:
+        self.ws, self.limits, self.progress, self.legacy = ws, limits, progress, legacy
 
     def run(self) -> BackendRun:
         ws, limits = self.ws, self.limits
@@ -70,7 +70,8 @@ class LocalRun:
         command = [sys.executable, str(RUNNER_PATH), "--input", str(ws.input), "--work", str(ws.work),
                    "--notebook", ws.notebook_rel, "--out", str(ws.out), "--hook", str(HOOK_PATH),
                    "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
-                   "--output-bytes", str(limits.output_mb * MB)]
+                   "--output-bytes", str(limits.output_mb * MB),
+                   *(["--legacy", str(LEGACY_PATH)] if self.legacy else [])]
         self.progress("running the notebook locally (no isolation)")
         started = time.monotonic()
         hard_deadline = started + limits.total_seconds + HOST_GRACE_SECONDS
@@ -116,10 +117,10 @@ class LocalSandbox:
     def __init__(self, *, progress: Progress) -> None:
         self.progress = progress
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits) -> LocalRun:
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> LocalRun:
         if data_dir is not None:
             _copy_data(data_dir, ws.work / "data")
-        return LocalRun(ws, limits=limits, progress=self.progress)
+        return LocalRun(ws, limits=limits, progress=self.progress, legacy=legacy)
 
 
 def connect(*, progress: Progress, runtime: str | None = None) -> LocalSandbox:

@@ -17,7 +17,7 @@ LOCK_PATH = Path(__file__).with_name("requirements.lock")
 # notebooks: DataFrame.to_markdown, DataFrame.style), then what runs the notebook; the rest of the lock file is
 # their dependencies.
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "seaborn", "lightgbm", "xgboost-cpu",
-             "imbalanced-learn", "statsmodels", "tabulate", "jinja2")
+             "imbalanced-learn", "statsmodels", "tabulate", "jinja2", "plotly", "shap", "optuna")
 NOTEBOOK_RUNTIME = ("ipykernel", "nbclient", "nbformat")
 HEADLINE_PACKAGES = LIBRARIES + NOTEBOOK_RUNTIME
 

@@ -17,6 +17,9 @@ from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
 from harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
+LEGACY_NOTE = ("generic mode ran the notebook with the legacy profile: pandas text columns kept as the object "
+               "dtype (pandas' own switch, future.infer_string=False) and the seaborn style names matplotlib 3.8 "
+               "removed mapped to their renamed styles, so that notebooks written for older versions run")
 LOG_TAIL_BYTES = 4000
 # Harmless start-up chatter that would bury the useful last lines of the runner's output.
 LOG_NOISE = ("Kernel is running over TCP without encryption",)
@@ -52,14 +55,16 @@ def default_out_dir(workdir: Path) -> Path:
 
 def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits: Limits,
                  backend: str | OpenSandbox = AUTO, on_progress: Progress | None = None, out_dir: Path | None = None,
-                 predictions_name: str = "predictions.csv", runtime: str | None = None) -> RunResult:
+                 predictions_name: str = "predictions.csv", runtime: str | None = None,
+                 legacy: bool = False) -> RunResult:
     """Run `notebook` (inside `workdir`) with `data_dir` as its read-only data/ folder.
 
     `backend` is a registered name (or AUTO), or a backend already opened with registry.open_sandbox (so a
     batch can share one connection). Results are copied (validated, size-capped) into `out_dir` (default:
     `<workdir>.run` beside workdir, recreated): executed.ipynb, status.json, trace.jsonl, and files/<path> for
     every file the run wrote into its folder, e.g. files/predictions.csv. `runtime` selects a Docker runtime
-    such as runsc (gVisor).
+    such as runsc (gVisor). `legacy` turns on the legacy profile (legacy_compat.py): generic mode only, for
+    notebooks written before pandas 3 and matplotlib 3.8; the run's warnings say so.
     """
     if isinstance(backend, str):
         check_choice(backend)
@@ -72,7 +77,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
     with _terminate_as_interrupt():
         ws = create_workspace(notebook=notebook, workdir=workdir)
         try:
-            run = opened.sandbox.prepare(ws, data_dir=data_dir, limits=limits)
+            run = opened.sandbox.prepare(ws, data_dir=data_dir, limits=limits, legacy=legacy)
             try:
                 raw = run.run()
                 progress("reading the results back")
@@ -80,6 +85,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
             finally:
                 run.clean_up()
             raw.warnings[:0] = opened.warnings
+            raw.warnings += [LEGACY_NOTE] if legacy else []
             return _result(raw, ws, limits=limits, out_dir=out_dir or default_out_dir(workdir),
                            predictions_name=predictions_name)
         finally:

@@ -258,11 +258,11 @@ class SafePathKernelManager(AsyncKernelManager):
 IMPORT_LAST_FROM_WORKING_FOLDER = "__import__('sys').path.append('')"
 
 
-def run_hook(client: NotebookClient, hook: Path) -> str:
-    """Execute the kernel hook silently (no history, no execution count, no output)."""
-    if not hook.is_file():
+def run_silently(client: NotebookClient, script: Path, *, run_name: str) -> str:
+    """Execute one of the harness's scripts in the kernel silently (no history, no execution count, no output)."""
+    if not script.is_file():
         return "missing"
-    code = f"__import__('runpy').run_path({str(hook)!r}, run_name='__harness_hook__') and None"
+    code = f"__import__('runpy').run_path({str(script)!r}, run_name={run_name!r}) and None"
     msg_id = client.kc.execute(code, silent=True, store_history=False)
     saved_timeout, client.timeout = client.timeout, HOOK_TIMEOUT_SECONDS
     try:
@@ -343,7 +343,7 @@ class BoundedOutputClient(NotebookClient):
 
 
 def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Path, hook: Path,
-              cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
+              legacy: Path | None, cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
     """Execute the cells in order until one fails; return (final state, message)."""
     client = BoundedOutputClient(
         nb, kernel_name="python3", kernel_manager_class=SafePathKernelManager, timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
@@ -356,7 +356,10 @@ def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Pat
     try:
         with client.setup_kernel():
             client.kc.execute(IMPORT_LAST_FROM_WORKING_FOLDER, silent=True, store_history=False)
-            status.save(state="running", hook=run_hook(client, hook))
+            status.save(state="running", hook=run_silently(client, hook, run_name="__harness_hook__"))
+            if legacy is not None:
+                # after the hook, so the libraries it patches are imported the way they are without the profile
+                print(f"legacy profile: {run_silently(client, legacy, run_name='__harness_legacy__')}", flush=True)
             cell_ids = CellIdSender(client)
             for index, cell in enumerate(nb.cells):
                 entry = status.cell(index)
@@ -402,8 +405,8 @@ def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Pat
     return final_state, message
 
 
-def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook: Path, cell_seconds: int,
-            total_seconds: int, output_bytes: int, container: bool) -> int:
+def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook: Path, legacy: Path | None,
+            cell_seconds: int, total_seconds: int, output_bytes: int, container: bool) -> int:
     """Run the notebook; return the exit code for how it ended (EXIT_CODES)."""
     deadline = time.monotonic() + total_seconds
     nb = nbformat.read(source / notebook_rel, as_version=4)
@@ -418,7 +421,7 @@ def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook:
         final_state, message = "runner_error", f"the submission could not be copied into the working folder: {exc}"[:2000]
     else:
         final_state, message = run_cells(nb, notebook=work / notebook_rel, status=status, executed_path=executed_path,
-                                         hook=hook, cell_seconds=cell_seconds, deadline=deadline,
+                                         hook=hook, legacy=legacy, cell_seconds=cell_seconds, deadline=deadline,
                                          total_seconds=total_seconds)
     if container:
         stop_other_processes()
@@ -441,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", required=True, help="the notebook's path inside the submission folder")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--hook", type=Path, required=True)
+    parser.add_argument("--legacy", type=Path, default=None,
+                        help="the legacy profile's script (legacy_compat.py), run in the kernel after the hook")
     parser.add_argument("--cell-seconds", type=int, required=True)
     parser.add_argument("--total-seconds", type=int, required=True)
     parser.add_argument("--output-bytes", type=int, required=True, help="cap on files.json")
@@ -452,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         make_undumpable()
     os.environ["HARNESS_TRACE_PATH"] = str(args.out / "trace.jsonl")
     return execute(source=args.input, work=args.work, notebook_rel=args.notebook, out_dir=args.out, hook=args.hook,
+                   legacy=args.legacy,
                    cell_seconds=args.cell_seconds, total_seconds=args.total_seconds,
                    output_bytes=args.output_bytes, container=args.container)
 

@@ -270,3 +270,23 @@ best = list(X_train.columns[fitted.get_support()])
 X_train, X_test = X_train[best], X_test[best]""", DUMMY_ON_TEST, LOGREG_ON_TEST),
          {"heldout": P, "baseline": P}, clean=True),
 ]
+
+# Old notebooks on new pins: text columns found with `dtype == "object"` (pandas 3 calls them `str`) and a removed
+# seaborn style name. Generic mode runs them with the legacy profile (harness/sandbox/legacy_compat.py), so they
+# are judged on their evaluation; exercise mode keeps the candidates' exact pins, so the same notebook stops there.
+OBJECT_COLUMNS_ENCODED = """\
+import matplotlib.pyplot as plt
+plt.style.use("seaborn")
+frame = train.drop(columns=["customer_id", "signup_date", "cancellation_reason"])
+categorical = [c for c in frame.columns if frame[c].dtype == "object"]
+frame = pd.get_dummies(frame, columns=categorical, drop_first=True).fillna(0)
+X, y = frame.drop(columns="churned"), frame["churned"]"""
+CASES += [
+    Case("clean_old_pandas_idioms_generic_mode", notebook(LOAD, OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE,
+                                                          MODEL_ON_TEST),
+         {"execution": P, "heldout": P, "baseline": P}, exercise=None, clean=True),
+    Case("old_pandas_idioms_exercise_mode", notebook(LOAD, OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE,
+                                                     MODEL_ON_TEST),
+         {"execution": F, "heldout": X}, clean=True),
+]
+

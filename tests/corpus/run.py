@@ -40,7 +40,7 @@ def run_case(case: Case, *, data_dir: Path, work_root: Path) -> GradingContext:
         (work / name).write_text(text)
     data = data_dir / (case.exercise or DEFAULT_EXERCISE) / "data"
     result = run_notebook(notebook=work / "notebook.ipynb", workdir=work, data_dir=data, limits=CORPUS_LIMITS,
-                          backend="local", out_dir=work_root / f"{case.name}.run")
+                          backend="local", out_dir=work_root / f"{case.name}.run", legacy=case.exercise is None)
     executed = nbformat.read(result.executed_notebook, as_version=4) if result.executed_notebook else None
     return GradingContext(submitted_notebook=case.notebook, executed_notebook=executed, run=result,
                           trace=load_trace(result.trace), submission_dir=work, predictions_path=result.predictions,
