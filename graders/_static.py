@@ -68,6 +68,9 @@ class StaticFacts:
         """Where the code itself builds or names a baseline (markdown alone does not count)."""
         return self.dummies + self.constant_predictions + self.baseline_mentions
     heldout_label_uses: list[Site] = field(default_factory=list)  # y_test, y_val, ... read anywhere
+    # `x if a > b else y` / `if a > b:` between two plain names (args); which scores they hold: scores_compared()
+    comparisons: list[Site] = field(default_factory=list)
+    scores_assigned: dict[str, list[Site]] = field(default_factory=dict)  # `name = <metric call>`, by name
     fitting_loops: list[Site] = field(default_factory=list)  # for/while loops that fit models; options["end"]: last line
 
     def loops_scoring_heldout(self, *, hand_only: bool = False) -> list[tuple[Site, list[Site]]]:
@@ -78,6 +81,18 @@ class StaticFacts:
                       and (m.name == HAND_METRIC or not hand_only)]
             if inside:
                 found.append((loop, inside))
+        return found
+
+    def scores_compared(self) -> list[tuple[Site, list[Site]]]:
+        """Comparisons of two scores computed on held-out labels (`best = rf if auc_rf > auc_lr else lr`), each with
+        the metric calls that last assigned its two sides before it."""
+        found = []
+        for comparison in self.comparisons:
+            sides = [max((s for s in self.scores_assigned.get(name, [])
+                          if (s.cell, s.line) < (comparison.cell, comparison.line)),
+                         key=lambda s: (s.cell, s.line), default=None) for name in comparison.args]
+            if all(s is not None and s.args and HELD_OUT_NAME.search(s.args[0]) for s in sides):
+                found.append((comparison, sides))
         return found
 
     @property
@@ -159,6 +174,15 @@ def _constant_list(node: ast.BinOp) -> bool:
         and _sized_like_rows(node.right)
 
 
+def _ordered_names(test: ast.AST) -> list[str] | None:
+    """[a, b] for a test `a > b` (or <, >=, <=) between two plain names, else None."""
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE))
+            and isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Name)):
+        return [test.left.id, test.comparators[0].id]
+    return None
+
+
 def _over_folds(loop: ast.For | ast.While) -> bool:
     """`for tr, te in kf.split(X)`: a hand-written cross-validation, whose held-out folds are not the test set."""
     return isinstance(loop, ast.For) and any(isinstance(n, ast.Call) and called_name(n) == "split"
@@ -212,6 +236,14 @@ def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> Stat
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 100:
                 facts.string_literals.setdefault(node.value, []).append(
                     Site(cell.index, getattr(node, "lineno", 0), source_line(cell, node)))
+            if isinstance(node, (ast.If, ast.IfExp)) and (names := _ordered_names(node.test)):
+                facts.comparisons.append(Site(cell.index, node.lineno, source_line(cell, node), "comparison", names))
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Call) and METRIC_NAME.match(called_name(node.value))):
+                facts.scores_assigned.setdefault(node.targets[0].id, []).append(Site(
+                    cell.index, node.value.lineno, source_line(cell, node.value), called_name(node.value),
+                    [_arg_name(a) for a in node.value.args[:2]],
+                    options={"end": getattr(node.value, "end_lineno", node.value.lineno)}))
             if isinstance(node, ast.BinOp) and _constant_list(node):
                 facts.constant_predictions.append(Site(cell.index, node.lineno, source_line(cell, node), "list"))
             if not isinstance(node, ast.Call):

@@ -11,8 +11,9 @@ Findings, worst first:
            of any kind computed (the trace and the code agree: no metric, no hand-written one, no held-out labels read).
   CONCERN  an unsupervised transformer (scaler, imputer, encoder) fitted on rows later used for evaluation;
            the reported score's rows were also used to pick the model or its settings (a search fitted on
-           them, three or more configurations -- settings of one model or several models -- scored on them, or
-           a decision threshold swept on them); many exact copies of fitting rows among the evaluated rows
+           them, three or more configurations -- settings of one model or several models -- scored on them, two
+           models scored on them and the better one picked in the code by comparing those two scores, or a
+           decision threshold swept on them); many exact copies of fitting rows among the evaluated rows
            without resampling code; oversampling or target statistics before a split not confirmed by the run;
            a leak column used by an earlier model; static-only indications;
            plain-pandas statistics of the whole frame (fillna with its median, a z-score with its mean/std)
@@ -33,7 +34,8 @@ held out (a note), baseline vs model on the same split, cross-validation inside 
 training part only or inside an imblearn Pipeline, and transformers fitted on the unlabeled test.csv rows are all
 fine. Rows with few distinct values (binary features) are matched by the split's labels, not by their values. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
-Static reading (graders/_static.py) is the fallback when nothing was traced; it is never a FAIL.
+Static reading (graders/_static.py) is the fallback when nothing was traced, or when the run stopped before any
+model was fitted (scores computed before that are not a model's); it is never a FAIL.
 details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, could not be
 checked (the explanation then says so), or did not apply (time order: only forecasting exercises).
 """
@@ -47,7 +49,8 @@ from graders._future_features import future_features
 from graders._notebook_ast import ParsedCell
 from graders._resampling import resampled_before_split
 from graders._target_statistics import target_statistics_before_split
-from graders._static import HAND_METRIC, StaticFacts, SUPERVISED_NAME, cell_line
+from graders._static import (BASELINE_NAME, HAND_METRIC, SUPERVISED_NAME, Site, StaticFacts, cell_line,
+                             mentions_near)
 from graders._time_order import TimeVerdict, static_verdicts, verdict
 from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis
 from graders.finding import Evidence, Finding, GradingContext, Status
@@ -257,6 +260,43 @@ def threshold_issues(final: Evaluation, same_rows: list[Evaluation], notebook: A
                   "several tries on those rows and is optimistic."),
         question="How did you choose the decision threshold, and on which rows would you choose it instead?",
         evidence=[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}") for e in tries[:EVIDENCE_EVENTS]])]
+
+
+def two_models_compared_issues(a: TraceAnalysis, facts: StaticFacts, notebook: Any) -> list[Issue]:
+    """Two models scored on the reported rows and the better one picked in the code by comparing those two scores
+    (`best = rf if auc_rf > auc_lr else lr`), the reported model among them: a choice made on the test rows, as a
+    search over more configurations is. A model compared with its baseline is no choice between models."""
+    final = a.final_evaluation()
+    if final is None or final.heldout is False:
+        return []
+    for comparison, sides in facts.scores_compared():
+        scored = [_evaluation_at(a, site) for site in sides]
+        if any(e is None or e.is_baseline or e.via == "cv" or not final.same_rows_as(e)
+               or mentions_near(facts, notebook, e.cell, e.line) for e in scored):
+            continue
+        if any(BASELINE_NAME.search(f"{name} =") for name in comparison.args):
+            continue
+        configs = {(e.model, e.params) for e in scored}
+        if len(configs) < 2 or (final.model, final.params) not in configs:
+            continue
+        return [Issue(
+            status=Status.CONCERN,
+            sentence=(f"Cell {comparison.cell} picks between {scored[0].model} and {scored[1].model} by comparing "
+                      f"their scores on the rows the reported score comes from ({comparison.args[0]} vs "
+                      f"{comparison.args[1]}), so the model was chosen on those rows and its score is mildly "
+                      "optimistic."),
+            question=("How did you choose between the two models, and which rows would give an unbiased score for "
+                      "the one you chose (a validation split or cross-validation on the training part)?"),
+            evidence=[Evidence(source="static", summary="the comparison that picks the model",
+                               cell=comparison.cell, lines=comparison.code, data=comparison.evidence_data()),
+                      *[_ev_evidence(e, notebook, f"{e.metric} {_fmt(e.value)}: {e.model}") for e in scored]])]
+    return []
+
+
+def _evaluation_at(a: TraceAnalysis, site: Site) -> Evaluation | None:
+    """The traced score computed by the metric call the code shows at `site`."""
+    return next((e for e in a.evaluations if e.cell == site.cell and e.line is not None
+                 and site.line <= e.line <= site.options.get("end", site.line)), None)
 
 
 def leak_column_issues(a: TraceAnalysis, notebook: Any, leak_columns: list[str]) -> list[Issue]:
@@ -597,6 +637,9 @@ def _why_not_traced(ctx: GradingContext, a: TraceAnalysis) -> str:
     if run is None or not a.started:
         return "the notebook was not run with the tracer"
     if getattr(run, "failed_cell", None) is not None:
+        if a.evaluations:
+            return (f"the run stopped at cell {run.failed_cell} before any model was fitted (the scores it computed "
+                    "before that are not a model's)")
         return f"the run stopped at cell {run.failed_cell} before any evaluation"
     return "the run computed no scikit-learn metric, score or cross-validation"
 
@@ -605,7 +648,10 @@ def run(ctx: GradingContext) -> Finding:
     notebook = ctx.notebook
     a, facts, cells = ctx.analysis, ctx.static, ctx.cells
     leak_columns = ctx.exercise.leak_columns if ctx.exercise is not None else []
-    traced = bool(a.evaluations)
+    # Scores computed before a run stopped short of fitting any model (r2_score between two columns, checking a
+    # formula) say nothing about the model's evaluation: the code is all there is to read.
+    stopped_before_any_model = not a.model_fits and getattr(ctx.run, "failed_cell", None) is not None
+    traced = bool(a.evaluations) and not stopped_before_any_model
     details: dict[str, Any] = {"basis": "trace" if traced else "static",
                                "evaluations": [e.describe() for e in a.evaluations[:50]],
                                "hook_errors": len(a.errors), "trace_truncated": a.truncated}
@@ -613,7 +659,7 @@ def run(ctx: GradingContext) -> Finding:
     notes: list[str] = []
     if traced:
         training, notes = training_set_issues(a, notebook, facts)
-        selection = selection_issues(a, notebook)
+        selection = selection_issues(a, notebook) or two_models_compared_issues(a, facts, notebook)
         issues += training + transformer_issues(a, notebook) + selection
         issues += [] if selection else loop_selection_issues(facts, hand_only=True)
     else:

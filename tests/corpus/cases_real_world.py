@@ -290,3 +290,55 @@ CASES += [
          {"execution": F, "heldout": X}, clean=True),
 ]
 
+# Two models scored on the test rows and the better one picked in the code by comparing those two scores: a choice
+# made on the test rows (three or more configurations are caught without reading the code). A model compared with
+# its baseline, or two models compared on validation rows and the pick reported on the test rows, is no such choice.
+TWO_MODELS = """\
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+lr = LogisticRegression(max_iter=500).fit(X_fit, y_fit)
+rf = RandomForestClassifier(50, max_depth=6, random_state=0).fit(X_fit, y_fit)"""
+CASES += [
+    Case("better_of_two_models_picked_on_test", notebook(LOAD, SPLIT, DUMMY_ON_TEST, "X_fit, y_fit = X_train, y_train",
+                                                         TWO_MODELS, """\
+auc_lr = roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
+auc_rf = roc_auc_score(y_test, rf.predict_proba(X_test)[:, 1])
+best = rf if auc_rf > auc_lr else lr
+print("best model AUC", roc_auc_score(y_test, best.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": C, "baseline": P}),
+    Case("clean_model_compared_with_its_baseline", notebook(LOAD, SPLIT, """\
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.ensemble import RandomForestClassifier
+stump = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X_train, y_train)
+auc_baseline = roc_auc_score(y_test, stump.predict_proba(X_test)[:, 1])
+forest = RandomForestClassifier(50, max_depth=6, random_state=0).fit(X_train, y_train)
+auc_model = roc_auc_score(y_test, forest.predict_proba(X_test)[:, 1])
+if auc_model > auc_baseline:
+    print("the forest beats the baseline:", auc_model, "vs", auc_baseline)"""),
+         {"heldout": P, "baseline": P}, clean=True),
+    Case("clean_two_models_compared_on_validation_rows", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.25, stratify=y_train, random_state=0)""",
+                                                                  TWO_MODELS, """\
+auc_lr = roc_auc_score(y_val, lr.predict_proba(X_val)[:, 1])
+auc_rf = roc_auc_score(y_val, rf.predict_proba(X_val)[:, 1])
+best = rf if auc_rf > auc_lr else lr
+print("test AUC of the model picked on validation", roc_auc_score(y_test, best.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+]
+
+# A score computed before the run stopped short of fitting any model (a formula checked with r2_score) is not a model's
+# evaluation: the check cannot see one, so it says so instead of raising a concern; the same notebook that runs on and
+# scores its model on the training rows only is flagged.
+FORMULA_CHECKED = """\
+from sklearn.metrics import r2_score
+known = train.dropna(subset=["total_charges"])
+print("total = tenure x monthly?", r2_score(known["total_charges"], known["tenure_months"] * known["monthly_charges"]))"""
+CASES += [
+    Case("run_stops_before_any_model_after_a_formula_check", notebook(LOAD, FORMULA_CHECKED, "train.corr()", SPLIT, PIPE,
+                                                                      MODEL_ON_TEST),
+         {"heldout": X}, clean=True),
+    Case("formula_check_then_model_scored_on_training_rows", notebook(LOAD, FORMULA_CHECKED, PIPE, """\
+model.fit(X, y)
+print("AUC", roc_auc_score(y, model.predict_proba(X)[:, 1]))"""),
+         {"heldout": F}),
+]
