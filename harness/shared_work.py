@@ -252,7 +252,8 @@ def _cells_side_by_side(pair: SharedPair, me: Submission) -> list[dict[str, Any]
              "this_source": (m.left if mine_left else m.right).source,
              "other_cell": (m.right if mine_left else m.left).index,
              "other_source": (m.right if mine_left else m.left).source,
-             "similarity": round(m.similarity, 3)} for m in pair.code.cells]
+             "similarity": round(m.similarity, 3)}
+            for m in sorted(pair.code.cells, key=lambda m: (m.left if mine_left else m.right).index)]
 
 
 # --- rewriting the reports ---------------------------------------------------------------------------------

@@ -67,8 +67,10 @@ def test_closer_look_names_what_failed_or_worried_and_what_did_not_run():
                 "findings": [{"check": c, "status": s} for c, s in statuses]}
 
     assert closer_look_reasons(document(statuses=[("baseline", "pass"), ("score", "could_not_check")])) == []
-    assert closer_look_reasons(document(statuses=[("writeup", "concern"), ("heldout", "fail"), ("score", "pass")])
-                               ) == ["heldout fail", "writeup concern"]
+    assert closer_look_reasons(document(statuses=[("writeup", "concern"), ("heldout", "concern")])) == []
+    assert closer_look_reasons(document(statuses=[("writeup", "concern"), ("shared_work", "concern"),
+                                                  ("heldout", "fail"), ("score", "pass")])
+                               ) == ["heldout fail", "shared_work concern"]
     assert closer_look_reasons(document(verdict="deadline", verified=False)) == ["run: deadline", "bundle not verified"]
     assert closer_look_reasons(document(outcome="rejected", verdict="not_run",
                                         statuses=[("intake", "fail")])) == ["rejected"]

@@ -78,9 +78,14 @@ def index_row(document: dict[str, Any], *, report_dir: Path, out_dir: Path) -> I
     )
 
 
+# A concern about shared work is worth a closer look on its own; other concerns are for the debrief.
+CLOSER_LOOK_CONCERNS = ("shared_work",)
+
+
 def closer_look_reasons(document: dict[str, Any]) -> list[str]:
     """Why this submission needs a closer look: it was not graded or did not run to the end, its bundle could
-    not be verified, or a check failed or raised a concern (named, most serious first)."""
+    not be verified, a check failed, or its work is shared with another submission (named, most serious first).
+    Concerns alone do not count: nearly every notebook has one, and a filter that keeps everyone shows nothing."""
     reasons = []
     if document["outcome"] != "graded":
         reasons.append(document["outcome"].replace("_", " "))
@@ -88,7 +93,8 @@ def closer_look_reasons(document: dict[str, Any]) -> list[str]:
         reasons.append(f"run: {document['run']['verdict'].replace('_', ' ')}")
     if bundle_verified(document) is False:
         reasons.append("bundle not verified")
-    serious = sorted((f for f in document["findings"] if f["status"] in (Status.FAIL.value, Status.CONCERN.value)),
+    serious = sorted((f for f in document["findings"] if f["status"] == Status.FAIL.value
+                      or (f["status"] == Status.CONCERN.value and f["check"] in CLOSER_LOOK_CONCERNS)),
                      key=lambda f: -Status(f["status"]).severity)
     reasons.extend(f"{f['check']} {f['status']}" for f in serious if f["check"] != "intake")
     return reasons
