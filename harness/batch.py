@@ -21,7 +21,7 @@ from harness.grade import (
     rejected_report, submission_kind, submission_label, utc_now, write_report,
 )
 from harness.leftovers import sweep_leftovers
-from harness.report.index import index_row, write_index_html, write_summary_csv
+from harness.report.index import SharedPairRow, index_row, write_index_html, write_summary_csv
 from harness.shared_work import mark_batch, shared_pair_rows
 from harness.report.model import SubmissionInfo
 from harness.variants import refuse_if_secret_lost
@@ -42,6 +42,7 @@ class BatchResult:
     interrupted: bool = False
     not_started: list[Path] = field(default_factory=list)
     sandbox_lost: str | None = None      # why the sandbox became unavailable part-way; the rest was not graded
+    shared_work: list[SharedPairRow] = field(default_factory=list)   # pairs of submissions with work in common
 
     @property
     def internal_errors(self) -> int:
@@ -167,12 +168,13 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
         full = exc
     outcomes = [done[i] for i in sorted(done)]
     shared = mark_batch(outcomes)
+    pairs = shared_pair_rows(shared, out_dir=out_dir)
     rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
     metric = next((o.document["scores"]["primary_metric"] for o in outcomes
                    if o.document["scores"]["primary_metric"]), None)
     try:
         index_html = write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric,
-                                      shared=shared_pair_rows(shared, out_dir=out_dir), notes=shared.problems)
+                                      shared=pairs, notes=shared.problems)
         summary_csv = write_summary_csv(rows, out_dir=out_dir, blind=blind)
     except OSError as exc:
         if not is_no_room(exc):
@@ -183,7 +185,7 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     return BatchResult(
         outcomes=outcomes, interrupted=interrupted, sandbox_lost=str(lost) if lost else None,
         not_started=[job.source for i, job in enumerate(planned) if i not in done],
-        index_html=index_html, summary_csv=summary_csv,
+        index_html=index_html, summary_csv=summary_csv, shared_work=pairs,
     )
 
 

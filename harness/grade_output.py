@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +84,15 @@ def print_batch(result: BatchResult, *, as_json: bool, sandbox: str = "auto") ->
             "reports": [outcome_summary(o) for o in result.outcomes],
             "index_html": str(result.index_html), "summary_csv": str(result.summary_csv),
             "interrupted": result.interrupted, "not_started": [str(p) for p in result.not_started],
-            "sandbox_lost": result.sandbox_lost,
+            "sandbox_lost": result.sandbox_lost, "shared_work": [asdict(pair) for pair in result.shared_work],
         }, indent=2))
     else:
         for outcome in result.outcomes:
             click.echo(outcome_line(outcome))
         for source in result.not_started:
             click.echo(f"{source}: not graded")
+        for pair in result.shared_work:
+            click.echo(f"shared work: {pair.left} and {pair.right}: {pair.evidence} (evidence in both reports)")
         click.echo(f"index: {result.index_html}\nsummary: {result.summary_csv}")
     warning = isolation_line(result, sandbox=sandbox)
     if warning:  # last, on stderr, so neither a long list nor --json hides it

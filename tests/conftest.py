@@ -92,7 +92,8 @@ def fake_sandbox_run(calls: list):
 
     from harness.sandbox.result import RunResult, Verdict
 
-    def run(*, notebook, workdir, data_dir, limits, backend, on_progress=None, predictions_name="predictions.csv"):
+    def run(*, notebook, workdir, data_dir, limits, backend, on_progress=None, predictions_name="predictions.csv",
+            legacy=False):
         calls.append({"notebook": notebook, "workdir": workdir, "data_dir": data_dir, "limits": limits,
                       "backend": backend, "files": sorted(p.name for p in workdir.iterdir()),
                       "data_files": sorted(p.name for p in data_dir.iterdir()) if data_dir else None})

@@ -206,3 +206,21 @@ def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_pa
     result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"] and shared_findings(tmp_path / "out") == {}
     assert "the shared-work comparison failed (MemoryError: fingerprints too large)" in result.index_html.read_text()
+
+
+def test_the_console_names_the_pair_and_json_lists_it(harness_home, tmp_path, own_predictions):
+    from click.testing import CliRunner
+
+    from harness.cli import grade
+
+    sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference(),
+                                        "cy": independent_notebooks()["tree_rules_explained"]})
+    args = [*map(str, sources), "--exercise", "churn", "--out", str(tmp_path / "out")]
+    shown = CliRunner().invoke(grade, args)
+    assert shown.exit_code == 0, shown.output
+    (line,) = [line for line in shown.output.splitlines() if line.startswith("shared work:")]
+    assert re.fullmatch(r"shared work: Candidate Ann and Candidate Ben: code 9\d% alike \(evidence in both reports\)",
+                        line), line
+    listed = CliRunner().invoke(grade, [*args, "--json"])
+    assert [(p["left"], p["right"]) for p in json.loads(listed.stdout)["shared_work"]] == [
+        ("Candidate Ann", "Candidate Ben")]
