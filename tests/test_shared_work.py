@@ -224,3 +224,33 @@ def test_the_console_names_the_pair_and_json_lists_it(harness_home, tmp_path, ow
     listed = CliRunner().invoke(grade, [*args, "--json"])
     assert [(p["left"], p["right"]) for p in json.loads(listed.stdout)["shared_work"]] == [
         ("Candidate Ann", "Candidate Ben")]
+
+
+def test_forecasts_copied_from_another_variant_with_the_same_keys_are_told_by_their_fit(harness_home, tmp_path):
+    # demand variants share their (store, product, date) keys, so only the scores tell a copied forecast apart
+    from harness.exercise import load_exercise
+    from harness.shared_work import Submission, variant_fits
+    from harness.variants import grading_secret, variant_seed
+
+    exercise = load_exercise("demand")
+    keys, target = list(exercise.id_columns), exercise.target_column
+    series = [c for c in keys if c != "date"]
+
+    def submission(name: str, bundle_id: str, forecast) -> Submission:
+        folder = tmp_path / name
+        folder.mkdir()
+        forecast.to_csv(folder / "predictions.csv", index=False)
+        return Submission(label=name, name=name, report_dir=folder, document={
+            "exercise": {"id": "demand"}, "variant": {"bundle_id": bundle_id, "verified": True}})
+
+    data = {b: exercise.generate(seed=variant_seed(exercise_id="demand", bundle_id=b, secret=grading_secret()))
+            for b in ("bundle-ann", "bundle-ben")}
+    honest = lambda d: d.labels[keys].merge(d.train.groupby(series)[target].mean().reset_index(), on=series)  # noqa: E731
+    ann = submission("ann", "bundle-ann", honest(data["bundle-ann"]))
+    copied = data["bundle-ann"].labels.assign(**{target: data["bundle-ann"].labels[target] * 1.05})
+    ben = submission("ben", "bundle-ben", copied)
+    found = variant_fits([ann, ben], "demand")
+    # every copied value is 5 % off Ann's actuals: a WAPE of exactly 0.05 on Ann's labels
+    assert [(whose, sentence.split(" against")[0]) for _, _, whose, sentence in found] == [
+        ("ben", "wape 0.050 on the other's hidden labels")]
+    assert variant_fits([ann, submission("cy", "bundle-ben", honest(data["bundle-ben"]))], "demand") == []
