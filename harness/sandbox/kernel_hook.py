@@ -56,6 +56,7 @@ SAMPLE_CAP = 1024          # sampled row hashes kept per event (plus the total c
 HASH_BITS = 48             # stored width of a row hash; sampling uses the low bits
 _HASH_MASK = (1 << HASH_BITS) - 1
 _MAX_HASH_ROWS = 2_000_000  # above this, rows are counted, not hashed
+_HASH_BLOCK = 65536         # values hashed per block (fits a core's cache)
 _LINEAGE_CAP = 1_000_000   # transform output -> root row links kept in memory (also caps synthetic rows)
 _CONTENT_CAP = 50_000      # registered prediction / split-output vectors
 _NESTED_EVENT_CAP = 300    # events recorded inside one top-level call (grid searches fit hundreds of models)
@@ -91,20 +92,32 @@ def _short(value, limit: int = 80) -> str:
 # ---------------------------------------------------------------- hashing
 
 def _numeric_row_hashes(a):
-    """64-bit hash per row of a 2-D float array; equal values give equal hashes whatever the container."""
+    """64-bit hash per row of a 2-D float array; equal values give equal hashes whatever the container.
+
+    Works block by block in one private buffer, every step in place: this runs on every traced call's input,
+    so its temporaries are most of the hook's cost."""
     np = _np()
     n, d = a.shape
     out = np.empty(n, dtype=np.uint64)
-    salt = (np.arange(1, d + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    step = max(1, _HASH_BLOCK // d)
+    rows = min(step, n)
+    # the salt tiled to the block's shape: xor with a contiguous array is twice as fast as a broadcast one
+    salt = np.tile(np.arange(1, d + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (rows, 1))
+    buffer = np.empty((rows, d), dtype=np.float64)  # a private copy: never touch theirs
     with np.errstate(all="ignore"):
-        for start in range(0, n, 65536):
-            block = np.array(a[start:start + 65536], dtype=np.float64)  # a private copy: never touch theirs
-            block += 0.0                                              # -0.0 and 0.0 hash alike
-            block[np.isnan(block)] = np.nan                           # one NaN bit pattern
-            m = (block.view(np.uint64) ^ salt) * np.uint64(0xBF58476D1CE4E5B9)
+        for start in range(0, n, step):
+            part = a[start:start + step]
+            block = buffer[:len(part)]
+            np.add(part, 0.0, out=block)                              # -0.0 and 0.0 hash alike
+            nan = np.isnan(block)
+            if nan.any():
+                block[nan] = np.nan                                   # one NaN bit pattern
+            m = block.view(np.uint64)
+            m ^= salt[:len(part)]
+            m *= np.uint64(0xBF58476D1CE4E5B9)
             m ^= m >> np.uint64(31)
             m *= np.uint64(0x94D049BB133111EB)
-            h = m.sum(axis=1, dtype=np.uint64)
+            h = np.einsum("ij->i", m)                                 # the row sums (mod 2**64), 3x faster than .sum
             h ^= h >> np.uint64(29)
             h *= np.uint64(0xD6E8FEB86659FD93)
             h ^= h >> np.uint64(32)
@@ -139,6 +152,18 @@ def _row_hashes(X):
     return None
 
 
+def _distinct_sorted(values):
+    """np.unique of a 1-D integer array by sorting: numpy's hash-based unique is several times slower here."""
+    np = _np()
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def _n_rows(X):
     try:
         shape = getattr(X, "shape", None)
@@ -171,12 +196,12 @@ def _content_hash(v):
     """Hash of a whole vector's contents: numbers compare by value, so y and y.astype(float) match."""
     np, pd = _np(), _pd()
     if v.dtype.kind in "biuf":
-        data = np.ascontiguousarray(v, dtype=np.float64).tobytes()
+        data = memoryview(np.ascontiguousarray(v, dtype=np.float64))  # no copy when it already is float64
     elif pd is not None:
         data = np.asarray(pd.util.hash_array(np.asarray(v, dtype=object)), dtype=np.uint64).tobytes()
     else:
         data = repr(v.tolist()).encode()
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.sha256(data).hexdigest()[:16]  # sha256 over blake2b: CPUs hash it in hardware, twice as fast
 
 
 def _is_constant(v) -> bool:
@@ -314,11 +339,13 @@ def _time_summary(values):
 
 def _times(X):
     """Time ranges of the datetime-like columns (and a named datetime index) of a DataFrame, by column name."""
-    pd = _pd()
+    np, pd = _np(), _pd()
     if pd is None or not isinstance(X, (pd.DataFrame, pd.Series)) or len(X) > _MAX_HASH_ROWS:
         return None
     frame = X.to_frame() if isinstance(X, pd.Series) else X
-    columns = [(str(name), frame[name]) for name in frame.columns[:300]]
+    # only columns whose dtype can hold dates are taken out of the frame (numeric ones never are)
+    columns = [(str(name), frame[name]) for name, dtype in list(frame.dtypes.items())[:300]
+               if not isinstance(dtype, np.dtype) or dtype.kind in "OSUM"]
     if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is not None:
         columns.insert(0, (str(frame.index.name), frame.index.to_series()))
     summary = {}
@@ -518,8 +545,8 @@ class _Tracer:
         mod = 1
         while len(roots) / mod > SAMPLE_CAP:
             mod *= 2
-        sample = np.unique(roots[(roots & np.uint64(mod - 1)) == 0] & np.uint64(_HASH_MASK))[: 2 * SAMPLE_CAP]
-        summary = {"n": len(roots), "mod": mod, "uniq": int(len(np.unique(roots))), "h": sample.tolist()}
+        sample = _distinct_sorted(roots[(roots & np.uint64(mod - 1)) == 0] & np.uint64(_HASH_MASK))[: 2 * SAMPLE_CAP]
+        summary = {"n": len(roots), "mod": mod, "uniq": len(_distinct_sorted(roots)), "h": sample.tolist()}
         via = self.via(hashes)
         if via:
             summary["via"] = via[:50]
