@@ -11,6 +11,7 @@ import re
 import shutil
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -205,6 +206,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
     if exercise is None and (workdir / "data").is_dir():
         data_dir = workdir / "data"  # generic mode: the submission's own data/, mounted read-only like the grader's
 
+    scoring = _prepare_scoring(exercise=exercise, variant=variant)
     run = _sandbox_run(notebook=notebook_path, workdir=workdir, data_dir=data_dir, limits=limits,
                        backend=sandbox, on_progress=on_progress,
                        predictions_name=exercise.predictions["file"] if exercise else "predictions.csv",
@@ -212,12 +214,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
     executed = _read_executed(run)
     trace_warnings: list[str] = []
     events = _load_trace(run.trace, trace_warnings) if run.trace and run.trace.is_file() else []
-    labels = reference = None
-    if variant.labels_allowed:
-        from harness.materialize import hidden_labels, reference_scores
-
-        labels = hidden_labels(exercise=exercise, seed=variant.seed)
-        reference = reference_scores(exercise=exercise, seed=variant.seed)
+    labels, reference = scoring.result()
     ctx = GradingContext(
         submitted_notebook=submission.notebook, executed_notebook=executed, run=run, trace=events,
         submission_dir=submission.dir, predictions_path=run.predictions, exercise=exercise,
@@ -244,6 +241,27 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
     )
     curves = HiddenCurves(hidden.y_true, hidden.y_score) if hidden.y_true is not None else None
     return report, executed if executed is not None else submission.notebook, curves, run.predictions
+
+
+def _prepare_scoring(*, exercise: Exercise | None, variant: _Variant) -> Future:
+    """(hidden labels, reference scores) of a verified bundle, else (None, None), prepared in a thread while the
+    sandbox runs, together with the imports scoring and the report's plots need: the container has a CPU of
+    its own, and this work would otherwise wait for it."""
+    def prepare() -> tuple[Any, Any]:
+        from harness.report.plots import load_plotting
+
+        load_plotting()
+        if not variant.labels_allowed:
+            return None, None
+        from harness.materialize import hidden_labels, reference_scores
+
+        return (hidden_labels(exercise=exercise, seed=variant.seed),
+                reference_scores(exercise=exercise, seed=variant.seed))
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grade-scoring")
+    future = executor.submit(prepare)
+    executor.shutdown(wait=False)
+    return future
 
 
 def _sandbox_run(**kwargs: Any) -> RunResult:

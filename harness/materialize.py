@@ -5,14 +5,22 @@ grader's copy of data/ are byte-identical for the same variant.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from harness.atomic_files import write_text_atomic
 from harness.errors import HarnessError
 from harness.exercise import Exercise, load_exercise
+from harness.user_dirs import cache_dir
+
+# The reference scores depend on these besides the generator's code and the exercise's own files.
+_SCORE_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy")
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -48,7 +56,9 @@ def hidden_labels(*, exercise: Exercise, seed: int) -> pd.DataFrame:
 
 def reference_scores(*, exercise: Exercise, seed: int) -> dict[str, Any] | None:
     """Hidden-test scores of the trivial baseline / reference model on this variant, if the exercise's
-    generator module offers `reference_model_scores`; cached per (exercise, seed) within the process."""
+    generator module offers `reference_model_scores`; cached per (exercise, seed) within the process and on
+    disk under the harness's cache folder (they depend only on the variant, and fitting the models is the
+    slowest part of grading a verified bundle after the notebook itself)."""
     return _reference_scores_cached(exercise.id, seed)
 
 
@@ -56,4 +66,36 @@ def reference_scores(*, exercise: Exercise, seed: int) -> dict[str, Any] | None:
 def _reference_scores_cached(exercise_id: str, seed: int) -> dict[str, Any] | None:
     exercise = load_exercise(exercise_id)
     scorer = getattr(exercise.generator_module, "reference_model_scores", None)
-    return scorer(exercise.generate(seed=seed)) if scorer else None
+    if scorer is None:
+        return None
+    path = cache_dir() / "reference-scores" / f"{_variant_key(exercise, seed)}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    scores = scorer(exercise.generate(seed=seed))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_text_atomic(path, json.dumps(scores, allow_nan=False))
+    except (OSError, TypeError, ValueError):  # a cache that cannot be written costs time, nothing else
+        pass
+    return scores
+
+
+def _variant_key(exercise: Exercise, seed: int) -> str:
+    """Everything the reference scores depend on: exercise, version and seed, the generator's folder of code,
+    the exercise's own files (a team's data) and the versions of the libraries that fit and score the models.
+    Hashed, so the cache's file names say nothing about the seed."""
+    digest = hashlib.sha256(json.dumps([exercise.id, exercise.version, seed, exercise.spec]).encode())
+    code = Path(exercise.generator_module.__file__).parent
+    for path in sorted(code.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in sorted(exercise.folder.iterdir(), key=lambda entry: entry.name):
+        if name.is_file():
+            digest.update(name.name.encode() + b"\0" + name.read_bytes())
+    for package in _SCORE_PACKAGES:
+        try:
+            digest.update(f"{package}=={version(package)}".encode())
+        except PackageNotFoundError:
+            pass
+    return digest.hexdigest()[:32]

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 from harness.errors import HarnessError
 
@@ -33,13 +32,21 @@ class Metric:
     label: str
 
 
+def _skm() -> Any:
+    """sklearn.metrics, imported on first use: it is most of a grader's start-up time and memory, and only
+    scoring needs it (canonical_metric and the predictions contract do not)."""
+    from sklearn import metrics
+
+    return metrics
+
+
 def _hard(y_score: np.ndarray) -> np.ndarray:
     return (y_score >= _THRESHOLD).astype(int)
 
 
 def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
     # Candidates legitimately predict exact 0/1; clip so one such row cannot make the loss infinite.
-    return float(skm.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
+    return float(_skm().log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
 
 
 def _wape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -52,16 +59,17 @@ def _wape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("roc_auc", True, lambda y, p: float(skm.roc_auc_score(y, p)), "ROC AUC"),
-    Metric("average_precision", True, lambda y, p: float(skm.average_precision_score(y, p)), "average precision"),
-    Metric("brier", False, lambda y, p: float(skm.brier_score_loss(y, p)), "Brier score"),
+    Metric("roc_auc", True, lambda y, p: float(_skm().roc_auc_score(y, p)), "ROC AUC"),
+    Metric("average_precision", True, lambda y, p: float(_skm().average_precision_score(y, p)),
+           "average precision"),
+    Metric("brier", False, lambda y, p: float(_skm().brier_score_loss(y, p)), "Brier score"),
     Metric("log_loss", False, _log_loss, "log loss"),
-    Metric("accuracy", True, lambda y, p: float(skm.accuracy_score(y, _hard(p))), "accuracy"),
-    Metric("f1", True, lambda y, p: float(skm.f1_score(y, _hard(p), zero_division=0)), "F1"),
-    Metric("rmse", False, lambda y, p: float(skm.root_mean_squared_error(y, p)), "RMSE"),
-    Metric("mae", False, lambda y, p: float(skm.mean_absolute_error(y, p)), "MAE"),
-    Metric("r2", True, lambda y, p: float(skm.r2_score(y, p)), "R²"),
-    Metric("mape", False, lambda y, p: float(skm.mean_absolute_percentage_error(y, p)), "MAPE"),
+    Metric("accuracy", True, lambda y, p: float(_skm().accuracy_score(y, _hard(p))), "accuracy"),
+    Metric("f1", True, lambda y, p: float(_skm().f1_score(y, _hard(p), zero_division=0)), "F1"),
+    Metric("rmse", False, lambda y, p: float(_skm().root_mean_squared_error(y, p)), "RMSE"),
+    Metric("mae", False, lambda y, p: float(_skm().mean_absolute_error(y, p)), "MAE"),
+    Metric("r2", True, lambda y, p: float(_skm().r2_score(y, p)), "R²"),
+    Metric("mape", False, lambda y, p: float(_skm().mean_absolute_percentage_error(y, p)), "MAPE"),
     Metric("wape", False, _wape, "WAPE"),
 ]}
 

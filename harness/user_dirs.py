@@ -17,3 +17,9 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     home = os.environ.get("HARNESS_HOME")
     return Path(home) / "data" if home else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    """Results the harness can always recompute (a variant's reference scores); safe to delete."""
+    home = os.environ.get("HARNESS_HOME")
+    return Path(home) / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME))

@@ -183,3 +183,26 @@ def test_non_editable_install_finds_exercises_and_templates(tmp_path):
     harness_file, datasets_file, rows = result.stdout.split()
     assert harness_file.startswith(str(target)) and datasets_file.startswith(str(target))
     assert int(rows) > 5000
+
+
+def test_reference_scores_are_cached_on_disk_per_variant(harness_home, monkeypatch):
+    from harness import materialize
+
+    exercise = load_exercise("churn")
+    materialize._reference_scores_cached.cache_clear()   # other tests' variants stay out of this one
+    first = reference_scores(exercise=exercise, seed=5)
+    cached = list((harness_home / "cache" / "reference-scores").glob("*.json"))
+    assert len(cached) == 1 and json.loads(cached[0].read_text()) == first
+
+    calls = []
+    scorer = exercise.generator_module.reference_model_scores
+    monkeypatch.setattr(exercise.generator_module, "reference_model_scores",
+                        lambda data: calls.append(data) or scorer(data))
+    materialize._reference_scores_cached.cache_clear()
+    assert reference_scores(exercise=exercise, seed=5) == first and calls == []   # read back, not refitted
+    materialize._reference_scores_cached.cache_clear()
+    other = reference_scores(exercise=exercise, seed=6)
+    assert len(calls) == 1 and other != first                                        # another variant is fitted
+    cached[0].write_text("{not json")
+    materialize._reference_scores_cached.cache_clear()
+    assert reference_scores(exercise=exercise, seed=5) == first and len(calls) == 2  # a broken file is recomputed

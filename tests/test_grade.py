@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -271,3 +273,12 @@ def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness
     from graders import all_checks
 
     assert not [m.__name__ for m in all_checks() if {"analyse", "read_static"} & set(vars(m))]
+
+
+def test_the_grading_modules_leave_scikit_learn_and_matplotlib_until_a_grade_needs_them():
+    """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
+    workers, or every process of the batch carries them (and the start-up waits for them)."""
+    code = ("import sys, harness.batch, harness.grade, harness.grade_output; "
+            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,17 +1,30 @@
-"""Report plots as PNG data URIs. Uses matplotlib's object API (no pyplot state), so batch workers are safe."""
+"""Report plots as PNG data URIs. Uses matplotlib's object API (no pyplot state), so batch workers are safe.
+
+matplotlib and scikit-learn are imported when a plot is drawn, not with this module: importing them is most of
+a grader's start-up time and memory, and a rejected submission or a batch's parent process never needs them."""
 from __future__ import annotations
 
 import base64
 import io
 import math
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.figure import Figure
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from harness.report.model import Scores
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 _INK, _MUTED, _ACCENT, _WARN = "#1f2933", "#9aa5b1", "#2563eb", "#d97706"
+
+
+def load_plotting() -> None:
+    """Import what drawing the plots needs, ahead of time (a grade does it while the sandbox runs)."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import sklearn.metrics  # noqa: F401
 
 
 def _data_uri(fig: Figure) -> str:
@@ -41,6 +54,8 @@ def score_plot(scores: Scores) -> str | None:
     bars = [(label, value, colour) for label, value, colour in bars if value is not None and math.isfinite(value)]
     if not bars:
         return None
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.4, 0.45 * len(bars) + 0.9))
     ax = fig.subplots()
     labels, values, colours = zip(*bars)
@@ -61,6 +76,9 @@ def curve_plot(y_true: np.ndarray, y_score: np.ndarray) -> str | None:
     """ROC and precision-recall on the hidden test (binary classification only)."""
     if len(np.unique(y_true)) != 2:
         return None
+    from matplotlib.figure import Figure
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
     fig = Figure(figsize=(8.4, 3.6))
     roc_ax, pr_ax = fig.subplots(1, 2)
     fpr, tpr, _ = roc_curve(y_true, y_score)
@@ -82,6 +100,8 @@ def cell_times_plot(cell_seconds: list[float | None]) -> str | None:
     timed = [(i, s) for i, s in enumerate(cell_seconds) if s is not None]
     if not timed:
         return None
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8.4, 2.4))
     ax = fig.subplots()
     index, seconds = zip(*timed)
