@@ -1,0 +1,145 @@
+"""What the grading benchmarks share: a grader with its own HARNESS_HOME and secret, a verified bundle of the
+churn exercise, submissions made from it, the `grade` command as a child process, a plain nbclient run of a
+notebook (the floor), and the peak RSS of a process tree (the OS's own accounting, containers excluded: they
+are children of the engine, not of the grader)."""
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
+REFERENCE = ROOT / "exercises" / "churn" / "reference_solution.ipynb"
+GRADE_SCRIPT = "from harness.cli import grade; grade()"
+# The floor: what running the notebook costs with nothing around it (same interpreter start, same kernel).
+FLOOR_SCRIPT = """
+import sys, nbformat
+from nbclient import NotebookClient
+path, folder = sys.argv[1], sys.argv[2]
+nb = nbformat.read(path, as_version=4)
+NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+nbformat.write(nb, path + ".executed.ipynb")
+"""
+
+
+class Grader:
+    """A grading setup under `root`: its own HARNESS_HOME, secret, matplotlib config and output folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.secret = "benchmark-secret-" + secrets.token_hex(16)
+        for name in ("harness_home", "mplconfig", "out"):
+            (root / name).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+        env.update(HARNESS_HOME=str(self.root / "harness_home"), HARNESS_SECRET=self.secret,
+                   MPLCONFIGDIR=str(self.root / "mplconfig"))
+        return env
+
+    def bundle(self, name: str = "bundle") -> Path:
+        """A real churn bundle issued with this grader's secret (so its submissions are verified)."""
+        folder = self.root / "bundles" / name
+        done = subprocess.run([sys.executable, "-c", "from harness.cli import harness; harness()", "bundle", "churn",
+                               "--candidate", f"Benchmark {name}", "--out", str(folder)],
+                              env=self.env(), capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"harness bundle failed:\n{done.stderr}")
+        return next(folder.glob("*.zip"))
+
+    def grade(self, sources: list[Path], *, jobs: int = 1, out: Path | None = None) -> Measured:
+        """Run `grade --sandbox docker --force` on `sources`; wall time and peak RSS of its process tree."""
+        cmd = [sys.executable, "-c", GRADE_SCRIPT, *map(str, sources), "--out", str(out or self.out), "--sandbox",
+               "docker", "--force", "--jobs", str(jobs), "--json"]
+        return run_measured(cmd, env=self.env(), cwd=self.root)
+
+
+def submission(bundle: Path, dest: Path, notebook: Path) -> Path:
+    from harness.exercise_check import submission_from_bundle
+
+    return submission_from_bundle(bundle, dest, notebook.read_bytes())
+
+
+def unpacked_bundle(bundle: Path, dest: Path, notebook: Path) -> Path:
+    """The bundle unpacked as the candidate has it (their data/ included), with `notebook` as notebook.ipynb."""
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(dest)
+    folder = next(p for p in dest.iterdir() if p.is_dir())
+    (folder / "notebook.ipynb").write_bytes(notebook.read_bytes())
+    return folder
+
+
+def floor_run(folder: Path, *, env: dict[str, str]) -> Measured:
+    """The notebook run with plain nbclient in its own folder, in a fresh interpreter."""
+    cmd = [sys.executable, "-c", FLOOR_SCRIPT, str(folder / "notebook.ipynb"), str(folder)]
+    return run_measured(cmd, env=env, cwd=folder)
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mib: float     # peak summed RSS of the process tree
+    stdout: str
+
+
+class PeakTreeMemory:
+    """Polls the summed RSS of a process and all its descendants; keeps the highest total seen."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [self.process, *self.process.children(recursive=True)]
+            except psutil.Error:
+                procs = []
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**20
+
+
+def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Measured:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    memory = PeakTreeMemory(proc.pid)
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - start
+    peak = memory.stop()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} ... exited {proc.returncode}:\n{stderr[-3000:]}")
+    return Measured(seconds, peak, stdout)
+
+
+def machine_line() -> str:
+    load = os.getloadavg()
+    return (f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+            f"(1 / 5 / 15 min), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

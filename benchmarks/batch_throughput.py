@@ -1,0 +1,102 @@
+"""A batch: `grade --jobs 2` against `--jobs 1` on the same submissions (Docker sandbox, verified bundles, one
+per candidate, so every submission is its own data variant), and the floor, a plain nbclient run of each
+notebook on its data.
+
+    .venv/bin/python benchmarks/batch_throughput.py [--count 20] [--jobs 2]
+
+The submissions alternate the churn example notebook and the reference solution, each from its own bundle.
+Each mode starts with an empty score cache (a variant's reference scores are computed by its first grade).
+Prints both throughputs, their ratio, the parallel batch's time per submission against the floor divided by
+the number of jobs, the peak RSS of each grader process tree (containers excluded) and whether every report
+is identical to the serial run's once timings and timestamps are left out. Exits 1 when a goal is missed:
+throughput ratio >= 1.9x, per submission <= 1.15x floor / jobs, identical reports, grader peak <= 400 MiB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from _grading_setup import EXAMPLE, REFERENCE, Grader, floor_run, machine_line, submission, unpacked_bundle
+
+THROUGHPUT_GOAL = 1.9
+FLOOR_GOAL = 1.15
+MEMORY_GOAL_MIB = 400
+# Report fields that are timings or timestamps, and durations written into the findings' text.
+TIMING_KEYS = {"started_at", "finished_at", "wall_seconds", "cell_seconds", "peak_memory_mb", "phases",
+               "phase_seconds", "timings"}
+DURATION = re.compile(r"\d+(\.\d+)? ?(s|ms|min|seconds)\b")
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    if isinstance(value, str):
+        return DURATION.sub("<duration>", value)
+    return value
+
+
+def reports(out: Path) -> dict[str, dict]:
+    return {p.parent.name: without_timings(json.loads(p.read_text())) for p in sorted(out.glob("*/report.json"))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    print(machine_line())
+    with tempfile.TemporaryDirectory(prefix="batch-throughput-") as tmp:
+        root = Path(tmp)
+        grader = Grader(root / "grader")
+        notebooks = [EXAMPLE if i % 2 == 0 else REFERENCE for i in range(args.count)]
+        sources, floors = [], {}
+        for i, notebook in enumerate(notebooks):
+            bundle = grader.bundle(f"candidate-{i:02d}")
+            sources.append(submission(bundle, root / f"sub-{i:02d}.zip", notebook))
+            if notebook not in floors:  # the floor of each notebook, twice, on its own variant's data
+                folder = unpacked_bundle(bundle, root / f"floor-{i:02d}", notebook)
+                floors[notebook] = statistics.mean(floor_run(folder, env=grader.env()).seconds for _ in range(2))
+        floor_total = sum(floors[n] for n in notebooks)
+        runs, written = {}, {}
+        for jobs in (1, args.jobs):
+            shutil.rmtree(grader.root / "harness_home" / "cache", ignore_errors=True)
+            out = root / f"out-jobs{jobs}"
+            runs[jobs] = grader.grade(sources, jobs=jobs, out=out)
+            written[jobs] = reports(out)
+            print(f"--jobs {jobs}: {runs[jobs].seconds:.0f} s for {args.count} submissions, "
+                  f"{60 * args.count / runs[jobs].seconds:.2f} per minute, grader peak {runs[jobs].peak_mib:.0f} MiB")
+    serial, parallel = runs[1], runs[args.jobs]
+    ratio = serial.seconds / parallel.seconds
+    per_submission = parallel.seconds / args.count
+    floor_share = floor_total / args.count / args.jobs
+    differing = sorted(k for k in written[1] if written[1][k] != written[args.jobs].get(k))
+    complete = len(written[1]) == len(written[args.jobs]) == args.count
+    peak = max(serial.peak_mib, parallel.peak_mib)
+    print(machine_line())
+    print(f"floor (nbclient): {', '.join(f'{n.name} {s:.1f} s' for n, s in floors.items())}")
+    print(f"throughput --jobs {args.jobs} / --jobs 1: {ratio:.2f}x (goal >= {THROUGHPUT_GOAL}x)")
+    print(f"per submission with --jobs {args.jobs}: {per_submission:.1f} s = {per_submission / floor_share:.2f}x the "
+          f"floor / {args.jobs} ({floor_share:.1f} s; goal <= {FLOOR_GOAL}x)")
+    print(f"reports identical to the serial run's (timings and timestamps left out): "
+          f"{'yes' if complete and not differing else 'NO: ' + ', '.join(differing or ['missing reports'])}")
+    print(f"grader process tree peak RSS: --jobs 1 {serial.peak_mib:.0f} MiB, --jobs {args.jobs} "
+          f"{parallel.peak_mib:.0f} MiB (goal <= {MEMORY_GOAL_MIB} MiB)")
+    missed = [name for name, miss in (("throughput", ratio < THROUGHPUT_GOAL),
+                                      ("per submission", per_submission / floor_share > FLOOR_GOAL),
+                                      ("identical reports", differing or not complete),
+                                      ("memory", peak > MEMORY_GOAL_MIB)) if miss]
+    if missed:
+        print(f"GOAL MISSED: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
