@@ -32,7 +32,6 @@ from harness.report.model import (
     ExerciseInfo, Outcome, Report, RunInfo, Scores, SubmissionInfo, VariantInfo, debrief_from,
 )
 from harness.report.notebook_html import strip_ansi
-from harness.report.scores import claimed_primary, claimed_scores, score_hidden_test
 from harness.sandbox.registry import choices as sandbox_choices
 from harness.sandbox.result import Limits, RunResult, Verdict
 from harness.submission_files import list_submission_files, shadowing_warnings
@@ -185,6 +184,7 @@ def _grade(*, source: Path, tmp: Path, info: SubmissionInfo, started: str, chose
            blind: bool, limits_overrides: dict[str, Any], on_progress: Callable[[str], None] | None,
            ) -> tuple[Report, Any, HiddenCurves | None, Path | None]:
     from harness.intake import unpack_submission
+    from harness.report.scores import claimed_primary, claimed_scores, score_hidden_test
 
     notebook_name = chosen.notebook_name if chosen else "notebook.ipynb"
     submission = unpack_submission(source=source, dest=tmp / "submission", notebook_name=notebook_name)

@@ -149,7 +149,7 @@ def test_internal_error_still_writes_a_report_and_exits_4(harness_home, tmp_path
     def broken(**kwargs):
         raise RuntimeError("scoring exploded")
 
-    monkeypatch.setattr("harness.grade.score_hidden_test", broken)
+    monkeypatch.setattr("harness.report.scores.score_hidden_test", broken)
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
     assert result.exit_code == 4
     report = assert_valid_report(tmp_path / "out" / "reference_solution" / "report.json")
@@ -275,10 +275,10 @@ def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness
     assert not [m.__name__ for m in all_checks() if {"analyse", "read_static"} & set(vars(m))]
 
 
-def test_the_grading_modules_leave_scikit_learn_and_matplotlib_until_a_grade_needs_them():
+def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them():
     """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
     workers, or every process of the batch carries them (and the start-up waits for them)."""
     code = ("import sys, harness.batch, harness.grade, harness.grade_output; "
-            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy') if m in sys.modules))")
+            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

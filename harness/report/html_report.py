@@ -5,10 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-import numpy as np
 from markupsafe import Markup
 
 from graders.finding import Finding, Status
@@ -16,6 +15,9 @@ from harness.report.model import Outcome, Report
 from harness.report.notebook_html import render_cells, render_markdown, strip_ansi
 from harness.report.plots import cell_times_plot, curve_plot, score_plot
 from harness.report.reviewer_summary import reviewer_summary
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
               "base-uri 'none'; form-action 'none'")

@@ -1,6 +1,6 @@
 """Report plots as PNG data URIs. Uses matplotlib's object API (no pyplot state), so batch workers are safe.
 
-matplotlib and scikit-learn are imported when a plot is drawn, not with this module: importing them is most of
+matplotlib, scikit-learn and numpy are imported when a plot is drawn, not with this module: importing them is most of
 a grader's start-up time and memory, and a rejected submission or a batch's parent process never needs them."""
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import math
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from harness.report.model import Scores
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
 
 _INK, _MUTED, _ACCENT, _WARN = "#1f2933", "#9aa5b1", "#2563eb", "#d97706"
@@ -54,6 +53,7 @@ def score_plot(scores: Scores) -> str | None:
     bars = [(label, value, colour) for label, value, colour in bars if value is not None and math.isfinite(value)]
     if not bars:
         return None
+    import numpy as np
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 0.45 * len(bars) + 0.9))
@@ -74,6 +74,8 @@ def score_plot(scores: Scores) -> str | None:
 
 def curve_plot(y_true: np.ndarray, y_score: np.ndarray) -> str | None:
     """ROC and precision-recall on the hidden test (binary classification only)."""
+    import numpy as np
+
     if len(np.unique(y_true)) != 2:
         return None
     from matplotlib.figure import Figure
