@@ -274,19 +274,25 @@ X_train, X_test = X_train[best], X_test[best]""", DUMMY_ON_TEST, LOGREG_ON_TEST)
 # Old notebooks on new pins: text columns found with `dtype == "object"` (pandas 3 calls them `str`) and a removed
 # seaborn style name. Generic mode runs them with the legacy profile (harness/sandbox/legacy_compat.py), so they
 # are judged on their evaluation; exercise mode keeps the candidates' exact pins, so the same notebook stops there.
+# The data are made in the notebook, so the generic case needs no data folder under either runner.
 OBJECT_COLUMNS_ENCODED = """\
+import numpy as np
+import pandas as pd
 import matplotlib.pyplot as plt
+from sklearn.datasets import make_classification
+from sklearn.metrics import roc_auc_score
 plt.style.use("seaborn")
-frame = train.drop(columns=["customer_id", "signup_date", "cancellation_reason"])
+values, y = make_classification(n_samples=600, n_features=6, random_state=0)
+frame = pd.DataFrame(values, columns=[f"f{i}" for i in range(6)])
+frame["plan"] = np.where(values[:, 0] > 0, "premium", "basic")
+frame["region"] = np.array(["north", "south", "east"])[np.arange(600) % 3]
 categorical = [c for c in frame.columns if frame[c].dtype == "object"]
-frame = pd.get_dummies(frame, columns=categorical, drop_first=True).fillna(0)
-X, y = frame.drop(columns="churned"), frame["churned"]"""
+X = pd.get_dummies(frame, columns=categorical, drop_first=True)"""
 CASES += [
-    Case("clean_old_pandas_idioms_generic_mode", notebook(LOAD, OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE,
+    Case("clean_old_pandas_idioms_generic_mode", notebook(OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE,
                                                           MODEL_ON_TEST),
          {"execution": P, "heldout": P, "baseline": P}, exercise=None, clean=True),
-    Case("old_pandas_idioms_exercise_mode", notebook(LOAD, OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE,
-                                                     MODEL_ON_TEST),
+    Case("old_pandas_idioms_exercise_mode", notebook(OBJECT_COLUMNS_ENCODED, SPLIT, DUMMY_ON_TEST, PIPE, MODEL_ON_TEST),
          {"execution": F, "heldout": X}, clean=True),
 ]
 
