@@ -15,17 +15,18 @@ import time
 from pathlib import Path
 
 from harness.grade import grade_submission
+from harness.grade_options import GradeOptions
 
 EXAMPLE = Path(__file__).parents[1] / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
 
 
 def time_grade(source: Path, *, sandbox: str, exercise_id: str | None, out: Path) -> float:
     start = time.perf_counter()
-    outcome = grade_submission(source=source, out_dir=out, exercise_id=exercise_id, sandbox=sandbox, force=True)
+    outcome = grade_submission(source=source, out_dir=out,
+                               options=GradeOptions(exercise_id=exercise_id, sandbox=sandbox, force=True))
     elapsed = time.perf_counter() - start
-    backend = outcome.document["run"]["backend"]
-    if backend != sandbox:
-        raise SystemExit(f"asked for {sandbox} but the run used {backend}: {outcome.document['message']}")
+    if outcome.run_backend != sandbox:
+        raise SystemExit(f"asked for {sandbox} but the run used {outcome.run_backend}: {outcome.message}")
     return elapsed
 
 

@@ -23,7 +23,7 @@ from graders._removed_apis import removed_api
 from graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name, leading_blank_lines,
                                    parse_code_cells, source_line)
 from graders.finding import Evidence, Finding, GradingContext, Status
-from harness.report.notebook_html import strip_ansi
+from harness.terminal_text import strip_ansi
 from harness.sandbox.result import Verdict
 
 CHECK_ID = "execution"

@@ -97,3 +97,31 @@ class GradingContext:
         from graders._static import read_static
 
         return read_static(self.notebook, cells=self.cells)
+
+    @functools.cached_property
+    def predictions(self) -> Any | None:
+        """harness.scoring.CheckedPredictions of the clean run's predictions file (None: no exercise or no file)."""
+        from graders.score import checked_predictions
+
+        return checked_predictions(exercise=self.exercise, path=self.predictions_path, labels=self.hidden_labels)
+
+    @functools.cached_property
+    def hidden_score(self) -> Any:
+        """graders.score.HiddenScore: the predictions against the hidden labels, or why they were not scored."""
+        from graders.score import hidden_score
+
+        return hidden_score(exercise=self.exercise, labels=self.hidden_labels, checked=self.predictions)
+
+    @functools.cached_property
+    def claimed_scores(self) -> list[Any]:
+        """Every finite score the notebook computed itself, in order (graders._trace.ClaimedScore)."""
+        from graders.score import claimed_scores
+
+        return claimed_scores(self)
+
+    @functools.cached_property
+    def claimed_score(self) -> Any | None:
+        """The candidate's headline claim: the last held-out, non-baseline score in the primary metric."""
+        from graders.score import claimed_score
+
+        return claimed_score(self)

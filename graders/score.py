@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from graders.finding import Evidence, Finding, GradingContext, Status
@@ -9,11 +11,12 @@ from harness.scoring import (
     METRICS,
     CheckedPredictions,
     PredictionsContract,
+    align_with_labels,
     canonical_metric,
     check_predictions,
+    compute_metrics,
     higher_is_better,
     row_keys,
-    score_predictions,
 )
 
 CHECK_ID = "score"
@@ -35,13 +38,56 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
 
 
-def claimed_score(analysis: Any, metric: str) -> Any | None:
-    """The candidate's own last held-out, non-baseline score in `metric`, from the analysed trace (None if none)."""
+@dataclass
+class HiddenScore:
+    """The clean run's predictions against the hidden labels; `note` says on how many rows, or why not scored."""
+
+    metrics: dict[str, float] | None      # every metric of the exercise (NaN where it is undefined)
+    note: str
+    y_true: Any = None                    # aligned with y_score, for the report's ROC / PR plots
+    y_score: Any = None
+
+
+def checked_predictions(*, exercise: Any, path: Path | None, labels: Any) -> CheckedPredictions | None:
+    """The predictions file against the exercise's contract (and the hidden ids, when known); None if no file."""
+    if exercise is None or path is None or not path.is_file():
+        return None
+    contract = PredictionsContract.from_exercise(exercise)
+    expected_ids = None if labels is None else row_keys(labels, contract.id_columns).tolist()
+    return check_predictions(path=path, contract=contract, expected_ids=expected_ids)
+
+
+def hidden_score(*, exercise: Any, labels: Any, checked: CheckedPredictions | None) -> HiddenScore:
+    """Score the file the clean run wrote (`checked`: checked_predictions); every reason for not scoring is said
+    in plain words."""
+    if exercise is None:
+        return HiddenScore(None, "No exercise is known for this notebook, so there is no hidden test to score.")
+    if labels is None:
+        return HiddenScore(None, "Hidden labels are only used for a verified bundle; this submission is not one.")
+    contract = PredictionsContract.from_exercise(exercise)
+    if checked is None:
+        return HiddenScore(None, f"The clean run did not write {contract.file}.")
+    if checked.frame is None:
+        return HiddenScore(None, f"{contract.file} could not be scored: " + "; ".join(checked.errors))
+    y_true, y_score = align_with_labels(checked=checked, labels=labels, id_columns=exercise.id_columns,
+                                        target_column=exercise.target_column)
+    return HiddenScore(compute_metrics(y_true=y_true, y_score=y_score, metrics=exercise.metrics),
+                       f"Scored on all {len(y_true)} hidden test rows.", y_true=y_true, y_score=y_score)
+
+
+def claimed_scores(ctx: GradingContext) -> list[Any]:
+    """Every finite score the notebook computed itself, in order (graders._trace.ClaimedScore)."""
     from graders._trace import scores_of
 
-    matching = [s for s in scores_of(analysis)
-                if s.heldout and not s.is_baseline and canonical_metric(str(s.metric)) == metric
-                and isinstance(s.value, (int, float)) and math.isfinite(s.value)]
+    return [s for s in scores_of(ctx.analysis) if isinstance(s.value, (int, float)) and math.isfinite(s.value)]
+
+
+def claimed_score(ctx: GradingContext) -> Any | None:
+    """The candidate's headline number: their last held-out, non-baseline score in the exercise's primary metric
+    (in any metric without an exercise); None if there is none."""
+    primary = ctx.exercise.primary_metric if ctx.exercise is not None else None
+    matching = [s for s in ctx.claimed_scores if s.heldout and not s.is_baseline
+                and (primary is None or canonical_metric(str(s.metric)) == primary)]
     return matching[-1] if matching else None
 
 
@@ -91,9 +137,7 @@ def run(ctx: GradingContext) -> Finding:
             evidence=[Evidence(source="run", summary=f"no {contract.file} after the run ({ctx.run.message})")],
             question=f"How did you produce {contract.file}, and does your notebook write it when run top to bottom?")
 
-    labels = ctx.hidden_labels
-    expected_ids = None if labels is None else row_keys(labels, contract.id_columns).tolist()
-    checked = check_predictions(path=path, contract=contract, expected_ids=expected_ids)
+    checked = ctx.predictions
     details: dict[str, Any] = {"file": contract.file, "rows": checked.rows, "errors": checked.errors,
                                "warnings": checked.warnings, "primary": ctx.exercise.primary_metric}
     evidence = _validation_evidence(checked, contract.file)
@@ -103,7 +147,7 @@ def run(ctx: GradingContext) -> Finding:
                          f"({len(checked.errors)} problem(s)), so it cannot be scored.",
             evidence=evidence, details=details,
             question=f"Which rows of the test file did your pipeline drop or mangle when writing {contract.file}?")
-    if labels is None:
+    if ctx.hidden_labels is None:
         return _finding(
             Status.COULD_NOT_CHECK,
             f"{contract.file} has the right format, but the hidden labels for this candidate's data variant "
@@ -111,8 +155,7 @@ def run(ctx: GradingContext) -> Finding:
             evidence=evidence, details=details)
 
     primary = ctx.exercise.primary_metric
-    scores = score_predictions(checked=checked, labels=labels, id_columns=contract.id_columns,
-                               target_column=ctx.exercise.target_column, metrics=ctx.exercise.metrics)
+    scores = ctx.hidden_score.metrics
     hidden = scores[primary]
     details["metrics"] = scores
     details["reference_scores"] = ctx.reference_scores
@@ -132,7 +175,7 @@ def run(ctx: GradingContext) -> Finding:
         questions.append("Your model scores no better than a trivial baseline on the hidden test set: "
                          "what did you compare it against while building it?")
 
-    claim = claimed_score(ctx.analysis, primary)
+    claim = ctx.claimed_score
     if claim is not None:
         gap, too_large = optimistic_gap(metric=primary, claimed=float(claim.value), hidden=hidden)
         details["claimed"] = {"value": float(claim.value), "cell": claim.cell, "model": claim.model, "gap": gap}

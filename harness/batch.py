@@ -16,14 +16,15 @@ from typing import Any
 
 from harness.atomic_files import is_no_room, remove_abandoned_temp_files
 from harness.errors import HarnessError, OutputUnwritable, SandboxLost, SandboxUnavailable
-from harness.grade import (
-    GradeOutcome, check_options, grade_submission, input_sha256, internal_error_report, output_unwritable,
-    rejected_report, submission_kind, submission_label, utc_now, write_report,
-)
+from harness.grade import GradeOutcome, grade_submission
+from harness.grade_options import GradeOptions
 from harness.leftovers import sweep_leftovers
-from harness.report.index import SharedPairRow, index_row, write_index_html, write_summary_csv
-from harness.shared_work import mark_batch, shared_pair_rows
+from harness.report.build import internal_error_report, rejected_report, utc_now
+from harness.report.index import SharedPairRow, write_index_html, write_summary_csv
 from harness.report.model import SubmissionInfo
+from harness.report.write import output_unwritable, write_report
+from harness.shared_work import mark_batch, shared_pair_rows
+from harness.submission_identity import input_sha256, submission_kind, submission_label
 from harness.variants import refuse_if_secret_lost
 
 
@@ -68,17 +69,17 @@ def plan_jobs(sources: list[Path], *, blind: bool) -> list[BatchJob]:
     return jobs
 
 
-def grade_one(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> GradeOutcome:
+def grade_one(job: BatchJob, *, out_dir: Path, options: GradeOptions) -> GradeOutcome:
     """One submission, whatever happens: anything but a missing sandbox becomes a report."""
     try:
         return grade_submission(source=job.source, out_dir=out_dir, label=job.label, digest=job.digest,
-                                **options)
+                                options=options)
     except (SandboxUnavailable, OutputUnwritable):
         raise
     except HarnessError as exc:
-        return failure_outcome(job, out_dir=out_dir, blind=options["blind"], message=str(exc))
+        return failure_outcome(job, out_dir=out_dir, blind=options.blind, message=str(exc))
     except Exception as exc:  # a crash in one job must not cost the other reports
-        return failure_outcome(job, out_dir=out_dir, blind=options["blind"], error=exc)
+        return failure_outcome(job, out_dir=out_dir, blind=options.blind, error=exc)
 
 
 def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str | None = None,
@@ -103,7 +104,7 @@ def _worker_init(stopping: Any) -> None:
     signal.signal(signal.SIGTERM, _stop_running_grade)
 
 
-def _grade_in_worker(job: BatchJob, *, out_dir: Path, options: dict[str, Any]) -> GradeOutcome:
+def _grade_in_worker(job: BatchJob, *, out_dir: Path, options: GradeOptions) -> GradeOutcome:
     if _stopping is not None and _stopping.is_set():
         raise KeyboardInterrupt  # queued before the interrupt: not started, not graded
     return grade_one(job, out_dir=out_dir, options=options)
@@ -114,19 +115,17 @@ def _stop_running_grade(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None = None, sandbox: str = "auto",
-                blind: bool = False, limits_overrides: dict[str, Any] | None = None, jobs: int = 1,
-                force: bool = False, on_done: Callable[[GradeOutcome], None] | None = None,
+def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | None = None, jobs: int = 1,
+                on_done: Callable[[GradeOutcome], None] | None = None,
                 on_start: Callable[[int], None] | None = None) -> BatchResult:
     """Grade every source into <out_dir>/<label>/, then write <out_dir>/index.html and summary.csv."""
+    options = options or GradeOptions()
     if jobs < 1:
         raise HarnessError(f"--jobs must be at least 1, not {jobs}")
     if not sources:
         raise HarnessError("no submissions given")
-    limits_overrides = {k: v for k, v in (limits_overrides or {}).items() if v is not None}
-    check_options(exercise_id=exercise_id, sandbox=sandbox, limits_overrides=limits_overrides)
     refuse_if_secret_lost()
-    planned = plan_jobs(sources, blind=blind)
+    planned = plan_jobs(sources, blind=options.blind)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,9 +133,7 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
         raise (output_unwritable(out_dir, exc) if is_no_room(exc) else
                HarnessError(f"cannot use output folder {out_dir}: {exc.strerror}")) from None
     remove_abandoned_temp_files(out_dir)
-    options = dict(exercise_id=exercise_id, sandbox=sandbox, blind=blind, limits_overrides=limits_overrides,
-                   force=force)
-    sweep_leftovers(sandbox=sandbox)
+    sweep_leftovers(sandbox=options.sandbox)
     if on_start:
         on_start(len(planned))
     done: dict[int, GradeOutcome] = {}
@@ -157,7 +154,7 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
                 finish(position, _grade_or_record_loss(job, position, out_dir=out_dir, options=options,
                                                        finish=finish))
         else:
-            _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish, blind=blind)
+            _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish)
     except KeyboardInterrupt:
         interrupted = True
     except SandboxUnavailable as exc:
@@ -169,13 +166,12 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     outcomes = [done[i] for i in sorted(done)]
     shared = mark_batch(outcomes)
     pairs = shared_pair_rows(shared, out_dir=out_dir)
-    rows = [index_row(o.document, report_dir=o.report_dir, out_dir=out_dir) for o in outcomes]
-    metric = next((o.document["scores"]["primary_metric"] for o in outcomes
-                   if o.document["scores"]["primary_metric"]), None)
+    rows = [o.row for o in outcomes]
+    metric = next((o.primary_metric for o in outcomes if o.primary_metric), None)
     try:
-        index_html = write_index_html(rows, out_dir=out_dir, blind=blind, metric=metric,
+        index_html = write_index_html(rows, out_dir=out_dir, blind=options.blind, metric=metric,
                                       shared=pairs, notes=shared.problems)
-        summary_csv = write_summary_csv(rows, out_dir=out_dir, blind=blind)
+        summary_csv = write_summary_csv(rows, out_dir=out_dir, blind=options.blind)
     except OSError as exc:
         if not is_no_room(exc):
             raise
@@ -189,7 +185,7 @@ def grade_batch(*, sources: list[Path], out_dir: Path, exercise_id: str | None =
     )
 
 
-def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, options: dict[str, Any],
+def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, options: GradeOptions,
                           finish: Callable[[int, GradeOutcome], None]) -> GradeOutcome:
     """grade_one; when the engine went away mid-run, the interrupted submission's report is kept first."""
     try:
@@ -200,8 +196,8 @@ def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, option
         raise
 
 
-def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, Any], jobs: int,
-                  finish: Callable[[int, GradeOutcome], None], blind: bool) -> None:
+def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: GradeOptions, jobs: int,
+                  finish: Callable[[int, GradeOutcome], None]) -> None:
     # fork: workers start fast and need nothing re-imported; they only run grade_one
     context = multiprocessing.get_context("fork")
     stopping = context.Event()
@@ -232,7 +228,7 @@ def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: dict[str, 
                     raise
                 continue  # queued when the engine went away: not started
             except Exception as exc:  # the worker itself died (e.g. killed): still a report for this one
-                outcome = failure_outcome(planned[position], out_dir=out_dir, blind=blind, error=exc)
+                outcome = failure_outcome(planned[position], out_dir=out_dir, blind=options.blind, error=exc)
             finish(position, outcome)
         if lost is not None:
             executor.shutdown(wait=True)

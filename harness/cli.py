@@ -273,14 +273,15 @@ def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandb
           as_json: bool, force: bool, timeout: int | None, cell_timeout: int | None, memory: int | None,
           cpus: float | None) -> None:
     """Grade submissions (a .zip, an unpacked folder or a bare .ipynb) into one report folder each."""
+    from harness.grade_options import GradeOptions, LimitOverrides
     from harness.grade_output import print_batch, run_with_progress
 
+    options = GradeOptions(exercise_id=exercise_id, sandbox=sandbox, blind=blind, force=force,
+                           limits=LimitOverrides(total_seconds=timeout, cell_seconds=cell_timeout, memory_mb=memory,
+                                                 cpus=cpus))
     try:
-        result = run_with_progress(
-            sources=list(paths), out_dir=out_dir, exercise_id=exercise_id, sandbox=sandbox, jobs=jobs,
-            blind=blind, force=force, show_progress=not as_json,
-            limits_overrides={"total_seconds": timeout, "cell_seconds": cell_timeout, "memory_mb": memory,
-                              "cpus": cpus})
+        result = run_with_progress(sources=list(paths), out_dir=out_dir, options=options, jobs=jobs,
+                                   show_progress=not as_json)
     except HarnessError:
         raise
     except Exception as exc:  # not the submission's fault: say so plainly, exit 4

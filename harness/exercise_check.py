@@ -6,7 +6,6 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
 from harness.exercise import load_exercise
@@ -46,10 +45,10 @@ def submission_from_bundle(bundle_zip: Path, dest: Path, notebook: bytes,
     return dest
 
 
-def check_exercise(*, exercise_id: str, out_dir: Path, sandbox: str = "auto",
-                   limits_overrides: dict[str, Any] | None = None) -> ExerciseCheck:
+def check_exercise(*, exercise_id: str, out_dir: Path, sandbox: str = "auto") -> ExerciseCheck:
     from harness.bundle import create_bundle
     from harness.grade import grade_submission
+    from harness.grade_options import GradeOptions
 
     exercise = load_exercise(exercise_id)
     reference = exercise.file(REFERENCE)
@@ -58,11 +57,9 @@ def check_exercise(*, exercise_id: str, out_dir: Path, sandbox: str = "auto",
     with tempfile.TemporaryDirectory(prefix="harness-exercise-check-") as tmp:
         bundle = create_bundle(exercise_id=exercise_id, candidate=CHECK_CANDIDATE, out_dir=Path(tmp))
         submission = submission_from_bundle(Path(bundle.path), Path(tmp) / "submission.zip", reference.read_bytes())
-        outcome = grade_submission(source=submission, out_dir=out_dir, sandbox=sandbox, force=True,
-                                   label=f"{exercise_id}-reference-check", limits_overrides=limits_overrides)
-    document = outcome.document
-    scores, primary = document.get("scores") or {}, exercise.primary_metric
-    return ExerciseCheck(
-        exercise_id=exercise_id, report_dir=outcome.report_dir,
-        statuses={f["check"]: f["status"] for f in document.get("findings", [])}, primary_metric=primary,
-        **{name: (scores.get(name) or {}).get(primary) for name in ("hidden", "baseline", "reference")})
+        outcome = grade_submission(source=submission, out_dir=out_dir, options=GradeOptions(sandbox=sandbox, force=True),
+                                   label=f"{exercise_id}-reference-check")
+    row = outcome.row
+    return ExerciseCheck(exercise_id=exercise_id, report_dir=outcome.report_dir, statuses=dict(row.statuses),
+                         primary_metric=exercise.primary_metric, hidden=row.hidden, baseline=row.baseline,
+                         reference=row.reference)

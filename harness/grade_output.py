@@ -12,11 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.batch import BatchResult, grade_batch
 from harness.grade import GradeOutcome
-from harness.report.index import bundle_verified
+from harness.grade_options import GradeOptions
 from harness.sandbox.registry import FALLBACK_NOTE
 
 
-def run_with_progress(*, sources: list[Path], show_progress: bool, **options: Any) -> BatchResult:
+def run_with_progress(*, sources: list[Path], out_dir: Path, options: GradeOptions, jobs: int,
+                      show_progress: bool) -> BatchResult:
     progress = Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("{task.description}"), console=Console(stderr=True),
                         disable=not show_progress)
@@ -30,28 +31,28 @@ def run_with_progress(*, sources: list[Path], show_progress: bool, **options: An
         progress.update(task, advance=1, description=outcome.report_dir.name)
 
     try:
-        return grade_batch(sources=sources, on_start=started, on_done=done, **options)
+        return grade_batch(sources=sources, out_dir=out_dir, options=options, jobs=jobs, on_start=started,
+                           on_done=done)
     finally:
         progress.stop()
 
 
 def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:
-    doc = outcome.document
-    metric = doc["scores"]["primary_metric"]
+    row = outcome.row
     return {
         "source": str(outcome.source),
         "report_dir": str(outcome.report_dir),
         "report_html": str(outcome.report_dir / "report.html"),
-        "outcome": doc["outcome"],
-        "verdict": doc["run"]["verdict"],
+        "outcome": row.outcome,
+        "verdict": outcome.run_verdict,
         "skipped": outcome.skipped,
-        "primary_metric": metric,
-        "hidden_score": (doc["scores"]["hidden"] or {}).get(metric) if metric else None,
-        "claimed_score": doc["scores"]["claimed_primary"],
-        "bundle_verified": bundle_verified(doc),
-        "isolated": doc["run"].get("isolated"),
-        "checks": {f["check"]: f["status"] for f in doc["findings"]},
-        "message": doc["message"],
+        "primary_metric": outcome.primary_metric,
+        "hidden_score": row.hidden,
+        "claimed_score": row.claimed,
+        "bundle_verified": row.bundle_verified,
+        "isolated": row.isolated,
+        "checks": dict(row.statuses),
+        "message": outcome.message,
     }
 
 
@@ -66,13 +67,13 @@ def outcome_line(outcome: GradeOutcome) -> str:
 
 def isolation_line(result: BatchResult, *, sandbox: str) -> str | None:
     """One line for the whole batch when submissions ran in the local runner, without isolation."""
-    ran = [o.document["run"] for o in result.outcomes if o.document["run"].get("isolated") is not None]
-    local = [run for run in ran if run["isolated"] is False]
+    ran = [o for o in result.outcomes if o.row.isolated is not None]
+    local = [o for o in ran if o.row.isolated is False]
     if not local:
         return None
     if sandbox == "local":
         return f"note: {len(local)} of {len(ran)} submission(s) ran without isolation (--sandbox local)"
-    reason = next((w for run in local for w in run.get("warnings", []) if FALLBACK_NOTE in w),
+    reason = next((w for o in local for w in o.run_warnings if FALLBACK_NOTE in w),
                   "the Docker sandbox was not used")
     return (f"WARNING: {len(local)} of {len(ran)} submission(s) ran WITHOUT ISOLATION in the local runner: {reason} "
             "They are marked 'not isolated' in the index.")

@@ -282,12 +282,13 @@ def _curves(sub: Submission) -> Any | None:
     """The ROC / precision-recall plot's data, from the kept predictions and the variant's hidden labels."""
     if not (sub.bundle_id and sub.predictions and sub.exercise_id):
         return None
+    from graders.score import checked_predictions, hidden_score
     from harness.exercise import load_exercise
     from harness.report.html_report import HiddenCurves
-    from harness.report.scores import score_hidden_test
 
-    hidden = score_hidden_test(predictions=sub.predictions, labels=_variant_labels(sub.exercise_id, sub.bundle_id),
-                               exercise=load_exercise(sub.exercise_id))
+    exercise, labels = load_exercise(sub.exercise_id), _variant_labels(sub.exercise_id, sub.bundle_id)
+    hidden = hidden_score(exercise=exercise, labels=labels,
+                          checked=checked_predictions(exercise=exercise, path=sub.predictions, labels=labels))
     return HiddenCurves(hidden.y_true, hidden.y_score) if hidden.y_true is not None else None
 
 

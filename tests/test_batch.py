@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import assert_valid_report, in_ci
 
 from harness.batch import grade_batch
+from harness.grade_options import GradeOptions
 from harness.cli import grade
 
 ROOT = Path(__file__).parents[1]
@@ -44,7 +45,7 @@ def test_parallel_batch_writes_every_report_index_and_csv(harness_home, tmp_path
                notebook(tmp_path / "c.ipynb", "x = 3", authors=["=HYPERLINK(\"http://x\")"]),
                broken_zip(tmp_path / "broken.zip")]
     out = tmp_path / "out"
-    result = grade_batch(sources=sources, out_dir=out, exercise_id="churn", jobs=2)
+    result = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn"), jobs=2)
     assert len(result.outcomes) == 4 and not result.interrupted
     labels = [o.report_dir.name for o in result.outcomes]
     assert len(set(labels)) == 4 and all(label.startswith("notebook-") for label in labels[:2])
@@ -92,7 +93,7 @@ def test_interrupt_keeps_finished_reports_and_lists_the_rest(harness_home, tmp_p
     def stop_after_first(outcome):
         raise KeyboardInterrupt
 
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn", jobs=1,
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"), jobs=1,
                          on_done=stop_after_first)
     assert result.interrupted
     assert [o.report_dir.name for o in result.outcomes] == ["s0"]
@@ -102,7 +103,7 @@ def test_interrupt_keeps_finished_reports_and_lists_the_rest(harness_home, tmp_p
 
 def test_blind_index_uses_anonymised_ids(harness_home, tmp_path, fake_sandbox):
     sources = [notebook(tmp_path / "alan_turing.ipynb", "x = 1", authors=["Alan Turing"])]
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn", blind=True)
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn", blind=True))
     for written in (result.index_html, result.summary_csv):
         text = written.read_text()
         assert "Turing" not in text and "alan" not in text
@@ -233,7 +234,7 @@ def test_each_input_is_hashed_once(harness_home, tmp_path, fake_sandbox, monkeyp
     monkeypatch.setattr(harness.batch, "input_sha256", counting)
     monkeypatch.setattr(harness.grade, "input_sha256", counting)
     sources = [notebook(tmp_path / f"in/{name}.ipynb", "x = 1") for name in ("a", "b")]
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", sandbox="local")
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(sandbox="local"))
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"]
     assert sorted(hashed) == sorted(sources)
 

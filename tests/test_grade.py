@@ -16,6 +16,7 @@ from hostile.grading import submission_from_bundle
 from harness.cli import grade
 from harness.errors import SandboxUnavailable
 from harness.grade import grade_submission
+from harness.grade_options import GradeOptions
 
 REFERENCE = Path(__file__).parents[1] / "exercises" / "churn" / "reference_solution.ipynb"
 CANDIDATE = "Grace Hopper"
@@ -149,7 +150,7 @@ def test_internal_error_still_writes_a_report_and_exits_4(harness_home, tmp_path
     def broken(**kwargs):
         raise RuntimeError("scoring exploded")
 
-    monkeypatch.setattr("harness.report.scores.score_hidden_test", broken)
+    monkeypatch.setattr("graders.score.hidden_score", broken)
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
     assert result.exit_code == 4
     report = assert_valid_report(tmp_path / "out" / "reference_solution" / "report.json")
@@ -222,9 +223,9 @@ def test_bundle_json_wins_over_a_different_exercise_option(bundle_zip, tmp_path,
 
     churn = load_exercise("churn")
     other = Exercise(spec={**churn.spec, "id": "other"}, folder=churn.folder)
-    monkeypatch.setattr("harness.grade.check_options", lambda **kwargs: other)  # as if --exercise other existed
+    monkeypatch.setattr("harness.grade_options.load_exercise", lambda exercise_id: other)  # as if it existed
     outcome = grade_submission(source=submission(bundle_zip, tmp_path / "grace.zip"), out_dir=tmp_path / "out",
-                               exercise_id="other")
+                               options=GradeOptions(exercise_id="other"))
     report = assert_valid_report(outcome.report_dir / "report.json")
     assert report["exercise"]["id"] == "churn" and report["variant"]["data"] == "variant"
     assert any("--exercise other was ignored" in w for w in report["warnings"])

@@ -118,13 +118,14 @@ def test_report_renders_and_nothing_from_the_notebook_runs_or_loads(harness_home
 
 def test_index_page_renders_with_its_pinned_script(harness_home, tmp_path, fake_sandbox, server):
     from harness.batch import grade_batch
+    from harness.grade_options import GradeOptions
 
     sources = []
     for name in ("ada", "bob"):
         path = tmp_path / f"{name}.ipynb"
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(path))
         sources.append(path)
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     dom = chromium("--dump-dom", result.index_html.as_uri(), profile=tmp_path / "profile")
     assert dom.returncode == 0
     table = dom.stdout[dom.stdout.index('<table id="index">'):].split("</table>")[0]

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from graders.finding import Evidence, Finding, Status
 from harness.report.html_report import REPORT_CSP, render_report_html, writeup_text
 from harness.report.model import Outcome, Report, RunInfo, Scores, SubmissionInfo, debrief_from
-from harness.report.notebook_html import render_cells, render_markdown, render_output, sanitize_html, strip_ansi
+from harness.report.notebook_html import render_cells, render_markdown, render_output, sanitize_html
+from harness.terminal_text import strip_ansi
 
 
 def png_base64() -> str:

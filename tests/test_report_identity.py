@@ -8,7 +8,7 @@ from pathlib import Path
 
 from corpus.identity import compare_runs, comparable, differences
 
-from harness.grade import rejected_report
+from harness.report.build import rejected_report
 from harness.report.json_report import report_document
 from harness.report.model import SubmissionInfo
 

@@ -59,9 +59,9 @@ def test_a_backend_module_is_enough_to_appear_everywhere(extra_backend):
     assert registry.names() == ("docker", "local", "testcluster")
     assert report_schema()["properties"]["run"]["properties"]["backend"]["enum"] == [
         "docker", "local", "testcluster", None]
-    from harness.grade import check_options
+    from harness.grade_options import GradeOptions
 
-    assert check_options(exercise_id=None, sandbox="testcluster", limits_overrides={}) is None
+    assert GradeOptions(sandbox="testcluster").exercise is None
     status = CliRunner().invoke(harness_cli, ["sandbox", "status"])
     assert status.exit_code == 0 and "testcluster (isolated): not usable - not configured" in status.output
     with pytest.raises(SandboxUnavailable, match="not configured"):

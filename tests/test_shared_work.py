@@ -18,6 +18,7 @@ from conftest import assert_valid_report, fake_sandbox_run, in_ci
 from corpus.shared_work import disguised_reference, independent_notebooks, reference
 
 from harness.batch import grade_batch
+from harness.grade_options import GradeOptions
 from harness.shared_work import CHECK_ID
 
 COPY_MARK = "# predictions copied from: "
@@ -69,7 +70,7 @@ def test_batch_of_ten_flags_exactly_the_disguised_copy(harness_home, tmp_path, o
     sources = write(tmp_path / "subs", {**independent_notebooks(), "original": reference(),
                                         "disguised": disguised_reference()})
     out = tmp_path / "out"
-    result = grade_batch(sources=sources, out_dir=out, exercise_id="churn", jobs=2, blind=blind)
+    result = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn", blind=blind), jobs=2)
     assert len(result.outcomes) == 10
     label = {o.source.stem: o.report_dir.name for o in result.outcomes}
     found = shared_findings(out)
@@ -99,7 +100,7 @@ def test_batch_of_ten_flags_exactly_the_disguised_copy(harness_home, tmp_path, o
     else:
         assert "Candidate Original" in (out / label["disguised"] / "report.html").read_text()
 
-    again = grade_batch(sources=sources, out_dir=out, exercise_id="churn", blind=blind)
+    again = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn", blind=blind))
     assert all(o.skipped for o in again.outcomes)
     assert shared_findings(out) == found and "(1 pair(s))" in again.index_html.read_text()
 
@@ -107,7 +108,7 @@ def test_batch_of_ten_flags_exactly_the_disguised_copy(harness_home, tmp_path, o
 def test_identical_predictions_are_evidence_but_a_constant_is_not(harness_home, tmp_path, fake_sandbox):
     # the plain stand-in writes the same (random, seeded) predictions for every notebook on the same data
     sources = write(tmp_path / "subs", {"ann": reference(), "ben": independent_notebooks()["knn_on_scaled_numbers"]})
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     found = shared_findings(tmp_path / "out")
     assert set(found) == {"ann", "ben"}
     assert [e["summary"] for e in found["ann"]["evidence"]] == [
@@ -131,12 +132,12 @@ def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path,
                for name in ("Ann", "Ben")}
     ann_nb = nbformat.writes(independent_notebooks()["naive_bayes_quick"]).encode()
     ann = submission_from_bundle(bundles["Ann"], tmp_path / "ann.zip", ann_nb)
-    first = grade_batch(sources=[ann], out_dir=tmp_path / "out", exercise_id="churn")
+    first = grade_batch(sources=[ann], out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     ann_predictions = first.outcomes[0].report_dir / "predictions.csv"
     copier = independent_notebooks()["knn_on_scaled_numbers"]
     copier.cells.append(nbformat.v4.new_code_cell(f"{COPY_MARK}{ann_predictions}"))
     ben = submission_from_bundle(bundles["Ben"], tmp_path / "ben.zip", nbformat.writes(copier).encode())
-    result = grade_batch(sources=[ann, ben], out_dir=tmp_path / "out", exercise_id="churn")
+    result = grade_batch(sources=[ann, ben], out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     assert [(o.document["variant"] or {}).get("verified") for o in result.outcomes] == [True, True], [o.document["message"] for o in result.outcomes]
     found = shared_findings(tmp_path / "out")
     assert set(found) == {"ann", "ben"}
@@ -162,16 +163,16 @@ def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(ha
         return real(report, **kwargs)
 
     monkeypatch.setattr(html_report, "render_report_html", failing_for_ben)
-    import harness.grade
+    import harness.report.write
 
-    monkeypatch.setattr(harness.grade, "render_report_html", real)
+    monkeypatch.setattr(harness.report.write, "render_report_html", real)
     before = {}
 
     def remember(outcome):
         before[outcome.report_dir.name] = {n: (outcome.report_dir / n).read_bytes()
                                           for n in ("report.json", "report.html")}
 
-    result = grade_batch(sources=sources, out_dir=out, exercise_id="churn", on_done=remember)
+    result = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn"), on_done=remember)
     assert set(shared_findings(out)) == {"ann"}
     assert {n: (out / "ben" / n).read_bytes() for n in ("report.json", "report.html")} == before["ben"]
     assert "ben: the shared-work finding could not be added (RuntimeError: drawing failed)" in \

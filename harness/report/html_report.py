@@ -12,9 +12,10 @@ from markupsafe import Markup
 
 from graders.finding import Finding, Status
 from harness.report.model import Outcome, Report
-from harness.report.notebook_html import render_cells, render_markdown, strip_ansi
+from harness.report.notebook_html import render_cells, render_markdown
 from harness.report.plots import cell_times_plot, curve_plot, score_plot
 from harness.report.reviewer_summary import reviewer_summary
+from harness.terminal_text import strip_ansi
 
 if TYPE_CHECKING:
     import numpy as np

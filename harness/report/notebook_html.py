@@ -17,8 +17,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from harness.terminal_text import strip_ansi
+
 _MAX_TEXT = 20_000
 _MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _IMAGE_MAGIC = {
@@ -38,11 +38,6 @@ class RenderedCell:
     outputs: list[Markup] = field(default_factory=list)
     seconds: float | None = None
     failed: bool = False
-
-
-def strip_ansi(text: str) -> str:
-    """Terminal escape sequences and other control characters out; newlines and tabs stay."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,51 @@
+"""A report folder on disk: executed.ipynb, report.html and report.json, each replaced atomically."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from harness.atomic_files import is_no_room, remove_abandoned_temp_files, write_bytes_atomic, write_text_atomic
+from harness.errors import OutputUnwritable
+from harness.report.html_report import HiddenCurves, render_report_html
+from harness.report.json_report import write_json_report
+from harness.report.model import Report
+from harness.sandbox.result import Verdict
+
+REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
+
+
+def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
+                 curves: HiddenCurves | None, predictions: Path | None = None) -> dict[str, Any]:
+    """executed.ipynb, predictions.csv (kept for the batch's shared-work step) and report.html first, report.json
+    last: its presence means the folder is complete.
+
+    Each file is replaced atomically, and the old report.json goes first, so a grader killed half-way leaves
+    a folder that the next run grades again, never a half-written file. Returns report.json's document.
+    """
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_temp_files(report_dir)
+        for name in REPORT_FILES:
+            (report_dir / name).unlink(missing_ok=True)
+        if notebook is not None and report.run.verdict != Verdict.NOT_RUN.value:
+            saved = nbformat.from_dict(notebook)
+            if report.blind:
+                for key in ("authors", "author"):
+                    saved.metadata.pop(key, None)
+            write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
+        if predictions is not None and predictions.is_file():
+            write_bytes_atomic(report_dir / "predictions.csv", predictions.read_bytes())
+        write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
+        return write_json_report(report, report_dir / "report.json")
+    except OSError as exc:
+        if not is_no_room(exc):
+            raise
+        raise output_unwritable(report_dir.parent, exc) from None
+
+
+def output_unwritable(out_dir: Path, exc: OSError) -> OutputUnwritable:
+    return OutputUnwritable(f"cannot write to the output folder {out_dir}: {exc.strerror}. Reports already "
+                            "finished are complete and kept; make room (or make it writable) and re-run the same "
+                            "command to grade the rest")
