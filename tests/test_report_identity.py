@@ -33,6 +33,12 @@ def _write(root: Path, name: str, document: dict) -> None:
 def test_runs_that_differ_only_in_times_are_identical(tmp_path):
     first, second = _report(), _report(wall_seconds=11.0, cell_seconds=[0.3, 4.0], image="takehome-sandbox:def")
     second["started_at"] = "2026-02-02T09:00:00+00:00"
+    runs = ((first, 19, "cell 9 5.0 s, cell 14 4.7 s"), (second, 38, "cell 14 9.1 s, cell 9 8.0 s"))
+    for document, seconds, slowest in runs:
+        finding = document["findings"][0]
+        finding["explanation"] = f"The notebook ran top to bottom in a clean environment in {seconds} s."
+        finding["details"] = {"wall_seconds": seconds, "slowest_cells": [{"cell": 9, "seconds": seconds / 4}]}
+        finding["evidence"][0]["summary"] = f"slowest cells: {slowest}"
     assert comparable(first) == comparable(second)
     assert "started_at" not in comparable(first) and "wall_seconds" not in comparable(first)["run"]
     _write(tmp_path / "a", "churn/case", first)

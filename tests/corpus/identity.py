@@ -6,13 +6,14 @@ report.json files, so a refactor can show it changed no report.
     scripts/report-identity grade DIR OUT         # grade DIR's submissions into OUT/reports
     scripts/report-identity compare OUT_A OUT_B   # exit 1 and list the differences unless every report matches
 
-What legitimately varies between two runs of the same code is left out of the comparison (VOLATILE): timestamps,
-timings, memory, the tool version and the sandbox image tag.
+What legitimately varies between two runs of the same code is left out of the comparison: timestamps, timings and
+durations (also where the execution check repeats them), peak memory, the tool version and the sandbox image tag.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,20 +30,25 @@ GENERIC = "generic"                 # the folder of cases that name no exercise
 BUNDLES = "bundles"                 # verified bundles: hidden labels, hidden and claimed scores
 REJECTED = "rejected"
 
-# Keys (dotted, from the document's top) whose values differ between two runs of the same code.
-VOLATILE = frozenset({
-    "started_at", "finished_at", "tool_version",
-    "run.wall_seconds", "run.peak_memory_mb", "run.cell_seconds", "run.timings", "run.image",
-})
+# What differs between two runs of the same code: these keys at any depth (the run details, and the execution
+# check's own copy of the run's times), the timestamps, the tool version and the image tag, and durations in text.
+VOLATILE_KEYS = frozenset({"wall_seconds", "cell_seconds", "peak_memory_mb", "slowest_cells", "timings"})
+VOLATILE_PATHS = frozenset({"started_at", "finished_at", "tool_version", "run.image"})
+_DURATION = re.compile(r"\b\d+(?:\.\d+)? s\b")
+_SLOWEST = re.compile(r"slowest cells: .*")
 
 
 def comparable(document: dict[str, Any]) -> dict[str, Any]:
     """The report without what legitimately varies from run to run."""
     def strip(value: Any, prefix: str) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {key: strip(item, f"{prefix}{key}.") for key, item in value.items()
-                if f"{prefix}{key}" not in VOLATILE}
+        if isinstance(value, dict):
+            return {key: strip(item, f"{prefix}{key}.") for key, item in value.items()
+                    if key not in VOLATILE_KEYS and f"{prefix}{key}" not in VOLATILE_PATHS}
+        if isinstance(value, list):
+            return [strip(item, prefix) for item in value]
+        if isinstance(value, str):
+            return _DURATION.sub("<time> s", _SLOWEST.sub("slowest cells: <by time>", value))
+        return value
 
     return strip(document, "")
 
@@ -168,12 +174,14 @@ def grade_cmd(inputs: Path, out: Path, sandbox: str, jobs: int) -> None:
 def compare_cmd(first: Path, second: Path) -> None:
     """Compare two grade runs' report.json files; exit 1 when any differs."""
     found = compare_runs(first, second)
-    count = len(list((first / "reports").rglob("report.json")))
+    count = len({p.relative_to(root / "reports") for root in (first, second)
+                 for p in (root / "reports").rglob("report.json")})
     for name, diff in found.items():
         click.echo(f"{name}:")
         for line in diff:
             click.echo(f"  {line}")
-    click.echo(f"{count - len(found)} of {count} report(s) identical (ignoring {', '.join(sorted(VOLATILE))})")
+    ignored = ", ".join(sorted(VOLATILE_KEYS | VOLATILE_PATHS))
+    click.echo(f"{count - len(found)} of {count} report(s) identical (ignoring {ignored} and durations in text)")
     sys.exit(1 if found else 0)
 
 
