@@ -204,7 +204,7 @@ def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_pa
 
     monkeypatch.setattr(harness.shared_work, "similar_pairs", broken)
     sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", exercise_id="churn")
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"] and shared_findings(tmp_path / "out") == {}
     assert "the shared-work comparison failed (MemoryError: fingerprints too large)" in result.index_html.read_text()
 
