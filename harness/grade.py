@@ -7,6 +7,7 @@ and read back as JSON/CSV/notebook JSON, never unpickled.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from harness.report.build import (
 )
 from harness.report.html_report import HiddenCurves
 from harness.report.index import IndexRow, index_row
-from harness.report.model import Outcome, Report, Scores, SubmissionInfo, debrief_from
+from harness.report.model import PHASES, Outcome, Report, Scores, SubmissionInfo, debrief_from
 from harness.report.write import write_report
 from harness.sandbox.result import Limits, RunResult
 from harness.submission_files import list_submission_files, shadowing_warnings
@@ -74,6 +75,11 @@ class GradeOutcome:
     def run_warnings(self) -> list[str]:
         return self.document["run"]["warnings"]
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per phase of the grade (harness.report.model.PHASES); empty in reports older than timings."""
+        return self.document["run"].get("timings", {})
+
 
 def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | None = None, label: str | None = None,
                      digest: str | None = None, on_progress: Callable[[str], None] | None = None) -> GradeOutcome:
@@ -100,7 +106,7 @@ def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | Non
                            on_progress=on_progress)
         try:
             for step in STEPS:
-                step(grading)
+                grading.run_step(step)
             report = grading.report
         except SubmissionRejected as exc:
             report = rejected_report(info=info, started=started, message=str(exc), blind=blind)
@@ -112,9 +118,11 @@ def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | Non
         except Exception as exc:  # our bug must still leave a report saying so, never a lost submission
             report = internal_error_report(info=info, started=started, error=exc, blind=blind)
         graded = report is grading.report
+        report.run.timings = grading.timings()
         document = write_report(report, report_dir=report_dir, notebook=grading.notebook_to_save if graded else None,
                                 curves=grading.curves if graded else None,
-                                predictions=grading.run.predictions if graded else None)
+                                predictions=grading.run.predictions if graded else None,
+                                report_started=grading.started_at.get("report", time.monotonic()))
     outcome = GradeOutcome(source=source, report_dir=report_dir, document=document)
     if lost is not None:  # the batch must stop: the rest cannot run either
         lost.outcome = outcome
@@ -145,6 +153,29 @@ class _Grading:
     report: Report | None = None
     notebook_to_save: Any = None
     curves: HiddenCurves | None = None
+    started_at: dict[str, float] = field(default_factory=dict)     # step name -> time.monotonic() when it began
+    step_seconds: dict[str, float] = field(default_factory=dict)   # step name -> how long it took
+    scoring_wait: float = 0.0                     # of collect's time, waiting for the hidden labels and reference
+
+    def run_step(self, step: Callable[[_Grading], None]) -> None:
+        self.started_at[step.__name__] = began = time.monotonic()
+        step(self)
+        self.step_seconds[step.__name__] = time.monotonic() - began
+
+    def timings(self) -> dict[str, float]:
+        """Seconds per phase (harness.report.model.PHASES) of the steps that ran; write_report adds the report's
+        own once report.html is rendered."""
+        took = self.step_seconds
+        cells = sum(s for s in self.run.cell_seconds if s is not None) if self.run else 0.0
+        phases = {
+            "intake": took.get("unpack"),
+            "data": took["validate"] + self.scoring_wait if "validate" in took else None,
+            "container_start": max(took["execute"] - cells, 0.0) if "execute" in took else None,
+            "notebook": min(cells, took["execute"]) if "execute" in took else None,
+            "checks": (sum(took.get(name, 0.0) for name in ("collect", "check", "score")) - self.scoring_wait
+                       if "collect" in took else None),
+        }
+        return {name: round(phases[name], 2) for name in PHASES if phases.get(name) is not None}
 
 
 def unpack(g: _Grading) -> None:
@@ -195,7 +226,9 @@ def collect(g: _Grading) -> None:
                 if run.executed_notebook is not None and run.executed_notebook.is_file() else None)
     trace_warnings: list[str] = []
     events = load_trace(run.trace, trace_warnings)
+    waiting = time.monotonic()
     labels, reference = g.scoring.result()
+    g.scoring_wait = time.monotonic() - waiting
     g.context = GradingContext(
         submitted_notebook=g.submission.notebook, executed_notebook=executed, run=run, trace=events,
         submission_dir=g.submission.dir, predictions_path=run.predictions, exercise=variant.exercise,

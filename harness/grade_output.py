@@ -53,6 +53,7 @@ def outcome_summary(outcome: GradeOutcome) -> dict[str, Any]:
         "isolated": row.isolated,
         "checks": dict(row.statuses),
         "message": outcome.message,
+        "timings": outcome.timings,
     }
 
 

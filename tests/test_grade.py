@@ -211,6 +211,25 @@ def test_json_output_and_limit_overrides(harness_home, tmp_path, fake_sandbox):
     assert report["run"]["limits"]["total_seconds"] == 77
 
 
+def test_each_phase_is_timed_in_the_report_and_the_json_summary(harness_home, tmp_path, fake_sandbox):
+    from harness.report.model import PHASES
+
+    result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out", "--json")
+    (entry,) = json.loads(result.stdout)["reports"]
+    assert list(entry["timings"]) == list(PHASES) and all(s >= 0 for s in entry["timings"].values())
+    report = assert_valid_report(Path(entry["report_dir"]) / "report.json")
+    assert report["run"]["timings"] == entry["timings"]
+    # the notebook's phase is its cells' own time (within the sandbox step); the rest of that step is the sandbox's
+    assert 0 < entry["timings"]["notebook"] <= sum(s for s in report["run"]["cell_seconds"] if s is not None)
+    html = (Path(entry["report_dir"]) / "report.html").read_text()
+    assert "Grading time" in html and "container start:" in html
+
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    rejected = json.loads(invoke(broken, "--out", tmp_path / "out", "--json").stdout)["reports"][0]
+    assert list(rejected["timings"]) == ["report"]
+
+
 def test_help_documents_exit_codes():
     result = CliRunner().invoke(grade, ["--help"])
     assert result.exit_code == 0

@@ -9,6 +9,10 @@ from graders.finding import Finding
 from harness.submission_files import SubmissionFile
 
 SCHEMA_VERSION = "1.0"
+# Where a grade's time goes, in order (RunInfo.timings): unpacking, the grader's data (and waiting for the hidden
+# labels and reference scores), the sandbox around the notebook (engine, container and kernel start, reading the
+# results back), the notebook's cells, the checks and scores, and building and rendering the report.
+PHASES = ("intake", "data", "container_start", "notebook", "checks", "report")
 
 
 class Outcome(str, Enum):
@@ -61,6 +65,8 @@ class RunInfo:
     cell_seconds: list[float | None] = field(default_factory=list)
     image: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # seconds per phase of the grade (PHASES, those that ran); report.html is rendered before its own phase ends
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """A report folder on disk: executed.ipynb, report.html and report.json, each replaced atomically."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,14 @@ from harness.sandbox.result import Verdict
 REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
 
 
-def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
-                 curves: HiddenCurves | None, predictions: Path | None = None) -> dict[str, Any]:
+def write_report(report: Report, *, report_dir: Path, notebook: Any | None, curves: HiddenCurves | None,
+                 predictions: Path | None = None, report_started: float | None = None) -> dict[str, Any]:
     """executed.ipynb, predictions.csv (kept for the batch's shared-work step) and report.html first, report.json
     last: its presence means the folder is complete.
 
     Each file is replaced atomically, and the old report.json goes first, so a grader killed half-way leaves
     a folder that the next run grades again, never a half-written file. Returns report.json's document.
+    `report_started` (time.monotonic()) adds the report phase to the run's timings, up to report.html rendered.
     """
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -38,6 +40,8 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None,
         if predictions is not None and predictions.is_file():
             write_bytes_atomic(report_dir / "predictions.csv", predictions.read_bytes())
         write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
+        if report_started is not None:
+            report.run.timings["report"] = round(time.monotonic() - report_started, 2)
         return write_json_report(report, report_dir / "report.json")
     except OSError as exc:
         if not is_no_room(exc):
