@@ -35,7 +35,7 @@ training part only or inside an imblearn Pipeline, and transformers fitted on th
 fine. Rows with few distinct values (binary features) are matched by the split's labels, not by their values. Row overlaps are shares of
 sampled row fingerprints, so the few duplicate rows of a data set cannot produce a finding.
 Static reading (graders/_static.py) is the fallback when nothing was traced, or when the run stopped before any
-model was fitted (scores computed before that are not a model's); it is never a FAIL.
+model was scored (scores computed before that are not a model's); it is never a FAIL.
 details["sub_checks"] says, part by part, whether it was checked from the run, from the code only, could not be
 checked (the explanation then says so), or did not apply (time order: only forecasting exercises).
 """
@@ -638,7 +638,7 @@ def _why_not_traced(ctx: GradingContext, a: TraceAnalysis) -> str:
         return "the notebook was not run with the tracer"
     if getattr(run, "failed_cell", None) is not None:
         if a.evaluations:
-            return (f"the run stopped at cell {run.failed_cell} before any model was fitted (the scores it computed "
+            return (f"the run stopped at cell {run.failed_cell} before any model was scored (the scores it computed "
                     "before that are not a model's)")
         return f"the run stopped at cell {run.failed_cell} before any evaluation"
     return "the run computed no scikit-learn metric, score or cross-validation"
@@ -648,9 +648,10 @@ def run(ctx: GradingContext) -> Finding:
     notebook = ctx.notebook
     a, facts, cells = ctx.analysis, ctx.static, ctx.cells
     leak_columns = ctx.exercise.leak_columns if ctx.exercise is not None else []
-    # Scores computed before a run stopped short of fitting any model (r2_score between two columns, checking a
+    # Scores computed before a run stopped short of scoring any model (r2_score between two columns, checking a
     # formula) say nothing about the model's evaluation: the code is all there is to read.
-    stopped_before_any_model = not a.model_fits and getattr(ctx.run, "failed_cell", None) is not None
+    stopped_before_any_model = (not any(e.model for e in a.evaluations)
+                                and getattr(ctx.run, "failed_cell", None) is not None)
     traced = bool(a.evaluations) and not stopped_before_any_model
     details: dict[str, Any] = {"basis": "trace" if traced else "static",
                                "evaluations": [e.describe() for e in a.evaluations[:50]],

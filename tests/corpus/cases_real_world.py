@@ -332,13 +332,15 @@ print("test AUC of the model picked on validation", roc_auc_score(y_test, best.p
          {"heldout": P, "baseline": P}, clean=True),
 ]
 
-# A score computed before the run stopped short of fitting any model (a formula checked with r2_score) is not a model's
-# evaluation: the check cannot see one, so it says so instead of raising a concern; the same notebook that runs on and
-# scores its model on the training rows only is flagged.
+# A score computed before the run stopped short of scoring any model (a formula checked with r2_score, next to a side
+# model that fills a column) is not a model's evaluation: the check cannot see one, so it says so instead of raising a
+# concern; the same notebook that runs on and scores its model on the training rows only is flagged.
 FORMULA_CHECKED = """\
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 known = train.dropna(subset=["total_charges"])
-print("total = tenure x monthly?", r2_score(known["total_charges"], known["tenure_months"] * known["monthly_charges"]))"""
+print("total = tenure x monthly?", r2_score(known["total_charges"], known["tenure_months"] * known["monthly_charges"]))
+filler = LinearRegression().fit(known[["tenure_months", "monthly_charges"]], known["total_charges"])"""
 CASES += [
     Case("run_stops_before_any_model_after_a_formula_check", notebook(LOAD, FORMULA_CHECKED, "train.corr()", SPLIT, PIPE,
                                                                       MODEL_ON_TEST),
