@@ -122,7 +122,7 @@ def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | Non
         document = write_report(report, report_dir=report_dir, notebook=grading.notebook_to_save if graded else None,
                                 curves=grading.curves if graded else None,
                                 predictions=grading.run.predictions if graded else None,
-                                report_started=grading.started_at.get("report", time.monotonic()))
+                                report_started=grading.step_started.get("report", time.monotonic()))
     outcome = GradeOutcome(source=source, report_dir=report_dir, document=document)
     if lost is not None:  # the batch must stop: the rest cannot run either
         lost.outcome = outcome
@@ -153,12 +153,12 @@ class _Grading:
     report: Report | None = None
     notebook_to_save: Any = None
     curves: HiddenCurves | None = None
-    started_at: dict[str, float] = field(default_factory=dict)     # step name -> time.monotonic() when it began
+    step_started: dict[str, float] = field(default_factory=dict)   # step name -> time.monotonic() when it began
     step_seconds: dict[str, float] = field(default_factory=dict)   # step name -> how long it took
     scoring_wait: float = 0.0                     # of collect's time, waiting for the hidden labels and reference
 
     def run_step(self, step: Callable[[_Grading], None]) -> None:
-        self.started_at[step.__name__] = began = time.monotonic()
+        self.step_started[step.__name__] = began = time.monotonic()
         step(self)
         self.step_seconds[step.__name__] = time.monotonic() - began
 
