@@ -295,6 +295,23 @@ def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness
     assert not [m.__name__ for m in all_checks() if {"analyse", "read_static"} & set(vars(m))]
 
 
+def test_the_hidden_score_is_computed_once_and_the_check_and_the_report_show_the_same(bundle_zip, tmp_path,
+                                                                                     fake_sandbox, monkeypatch):
+    import graders.score
+
+    calls = {"checked_predictions": 0, "hidden_score": 0, "claimed_scores": 0}
+    for name in calls:
+        def wrapper(*args, _name=name, _real=getattr(graders.score, name), **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(graders.score, name, wrapper)
+    assert invoke(submission(bundle_zip, tmp_path / "grace.zip"), "--out", tmp_path / "out").exit_code == 0
+    assert calls == {"checked_predictions": 1, "hidden_score": 1, "claimed_scores": 1}
+    report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
+    score = next(f for f in report["findings"] if f["check"] == "score")
+    assert report["scores"]["hidden"] == score["details"]["metrics"] and report["scores"]["hidden"]["roc_auc"]
+
+
 def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them():
     """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
     workers, or every process of the batch carries them (and the start-up waits for them)."""
