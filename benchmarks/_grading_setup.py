@@ -88,6 +88,33 @@ def floor_run(folder: Path, *, env: dict[str, str]) -> Measured:
     return run_measured(cmd, env=env, cwd=folder)
 
 
+def container_floor_run(folder: Path) -> float:
+    """The floor inside a plain container of the sandbox image with the sandbox's one CPU (no hook, no
+    hardening, no grading): on an engine whose containers share one CPU weight against the host's processes,
+    this is the floor a sandbox run can reach. Seconds from create to exit."""
+    import docker
+
+    from harness.sandbox.image import image_tag
+
+    client = docker.from_env()
+    start = time.perf_counter()
+    container = client.containers.create(
+        image_tag(), ["python", "-c", FLOOR_SCRIPT, "/w/notebook.ipynb", "/w"], user="0:0", working_dir="/w",
+        volumes={str(folder): {"bind": "/w", "mode": "rw"}}, nano_cpus=int(1e9), network_mode="none",
+        environment={"HOME": "/tmp", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "agg"},
+        labels={"takehome-harness.benchmark": "1"})
+    try:
+        container.start()
+        status = container.wait()["StatusCode"]
+        seconds = time.perf_counter() - start
+        if status != 0:
+            sys.exit(f"the container floor run failed:\n{container.logs(tail=30).decode(errors='replace')}")
+        return seconds
+    finally:
+        container.remove(force=True)
+        client.close()
+
+
 @dataclass
 class Measured:
     seconds: float
