@@ -8,43 +8,33 @@ The submissions alternate the churn example notebook and the reference solution,
 Each mode starts with an empty score cache (a variant's reference scores are computed by its first grade).
 Prints both throughputs, their ratio, the parallel batch's time per submission against the floor divided by
 the number of jobs, the peak RSS of each grader process tree (containers excluded) and whether every report
-is identical to the serial run's once timings and timestamps are left out. Exits 1 when a goal is missed:
-throughput ratio >= 1.9x, per submission <= 1.15x floor / jobs, identical reports, grader peak <= 400 MiB.
+is identical to the serial run's once timings, timestamps and peak memory are left out (the rules of
+tests/corpus/identity.py). Exits 1 when a goal is missed: throughput ratio >= 1.9x, per submission <= 1.15x
+floor / jobs, identical reports, grader peak <= 400 MiB.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from _grading_setup import EXAMPLE, REFERENCE, Grader, floor_run, machine_line, submission, unpacked_bundle
+from _grading_setup import EXAMPLE, REFERENCE, ROOT, Grader, floor_run, machine_line, submission, unpacked_bundle
+
+sys.path.insert(0, str(ROOT / "tests"))
+from corpus.identity import comparable, differences  # noqa: E402  (the report-identity script's own rules)
 
 THROUGHPUT_GOAL = 1.9
 FLOOR_GOAL = 1.15
 MEMORY_GOAL_MIB = 400
-# Report fields that are timings or timestamps, and durations written into the findings' text.
-TIMING_KEYS = {"started_at", "finished_at", "wall_seconds", "cell_seconds", "peak_memory_mb", "phases",
-               "phase_seconds", "timings"}
-DURATION = re.compile(r"\d+(\.\d+)? ?(s|ms|min|seconds)\b")
-
-
-def without_timings(value):
-    if isinstance(value, dict):
-        return {k: without_timings(v) for k, v in value.items() if k not in TIMING_KEYS}
-    if isinstance(value, list):
-        return [without_timings(v) for v in value]
-    if isinstance(value, str):
-        return DURATION.sub("<duration>", value)
-    return value
 
 
 def reports(out: Path) -> dict[str, dict]:
-    return {p.parent.name: without_timings(json.loads(p.read_text())) for p in sorted(out.glob("*/report.json"))}
+    """Each report.json without what legitimately varies between two runs (timings, timestamps, peak memory)."""
+    return {p.parent.name: comparable(json.loads(p.read_text())) for p in sorted(out.glob("*/report.json"))}
 
 
 def main() -> int:
@@ -77,7 +67,8 @@ def main() -> int:
     ratio = serial.seconds / parallel.seconds
     per_submission = parallel.seconds / args.count
     floor_share = floor_total / args.count / args.jobs
-    differing = sorted(k for k in written[1] if written[1][k] != written[args.jobs].get(k))
+    differing = {k: list(differences(written[1][k], written[args.jobs].get(k)))
+                 for k in sorted(written[1]) if written[1][k] != written[args.jobs].get(k)}
     complete = len(written[1]) == len(written[args.jobs]) == args.count
     peak = max(serial.peak_mib, parallel.peak_mib)
     print(machine_line())
@@ -87,6 +78,8 @@ def main() -> int:
           f"floor / {args.jobs} ({floor_share:.1f} s; goal <= {FLOOR_GOAL}x)")
     print(f"reports identical to the serial run's (timings and timestamps left out): "
           f"{'yes' if complete and not differing else 'NO: ' + ', '.join(differing or ['missing reports'])}")
+    for name, found in differing.items():
+        print(f"  {name}: " + "; ".join(found[:3]))
     print(f"grader process tree peak RSS: --jobs 1 {serial.peak_mib:.0f} MiB, --jobs {args.jobs} "
           f"{parallel.peak_mib:.0f} MiB (goal <= {MEMORY_GOAL_MIB} MiB)")
     missed = [name for name, miss in (("throughput", ratio < THROUGHPUT_GOAL),
