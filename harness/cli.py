@@ -210,12 +210,14 @@ def sandbox_group() -> None:
 @click.option("--offline", is_flag=True,
               help="No registry: Debian base image via debootstrap, Python packages from a host wheelhouse.")
 @click.option("--base-image", help="Use this base image instead (must have python3 with venv).")
+@click.option("--from-engine", metavar="URL",
+              help="Copy the image from the engine at URL (e.g. unix:///var/run/docker.sock) instead of building it.")
 @friendly_errors
-def sandbox_build_cmd(offline: bool, base_image: str | None) -> None:
-    """Build the sandbox image (a no-op if the current one exists)."""
+def sandbox_build_cmd(offline: bool, base_image: str | None, from_engine: str | None) -> None:
+    """Build the sandbox image on the engine DOCKER_HOST names (a no-op if the current one exists)."""
     from harness.sandbox.commands import build
 
-    build(offline=offline, base_image=base_image)
+    build(offline=offline, base_image=base_image, from_engine=from_engine)
 
 
 @sandbox_group.command("status")

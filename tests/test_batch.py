@@ -120,17 +120,12 @@ def test_paths_are_checked_before_anything_runs(harness_home, tmp_path, fake_san
 # --- the real thing: ten submissions through the CLI and the real sandbox -------------------------
 
 def containers(tmp_root: Path) -> list[str]:
-    """Sandbox containers (by label) that mount anything under tmp_root, i.e. this test's own runs."""
+    """Sandbox containers (by label) whose run's temp folder is under tmp_root, i.e. this test's own runs."""
+    from hostile.grading import docker_containers
+
     from harness.sandbox.image import LABEL
 
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True, text=True)
-    ours = []
-    for container in out.stdout.split() if out.returncode == 0 else []:
-        mounts = subprocess.run(["docker", "inspect", container, "--format", "{{range .Mounts}}{{.Source}} {{end}}"],
-                                capture_output=True, text=True).stdout.split()
-        if any(Path(m).is_relative_to(tmp_root) for m in mounts):
-            ours.append(container)
-    return ours
+    return docker_containers(LABEL, mounting=tmp_root)
 
 
 def grader_env(tmp_root: Path) -> dict[str, str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import assert_valid_report, fake_sandbox_run, in_ci
+from conftest import assert_valid_report, fake_sandbox_run
+from own_engine import containers_on, require_a_second_engine, started_engine, stop_and_remove
 
 from harness.cli import grade
 from harness.errors import SandboxLost
@@ -84,93 +83,14 @@ def test_text_output_lists_what_was_not_graded(harness_home, tmp_path, monkeypat
     assert "re-run the same command" in result.output
 
 
-# --- the real thing: a dockerd of the test's own, stopped by its pid ---------------------------------
-
-class OwnEngine:
-    """A second Docker engine with its own data root, exec root, pid file and socket; no bridge, no iptables."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.socket = root / "docker.sock"
-        self.url = f"unix://{self.socket}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = (self.root / "dockerd.log").open("ab")
-        self.process = subprocess.Popen(
-            ["dockerd", "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
-             "--pidfile", str(self.root / "dockerd.pid"), "-H", self.url, "--bridge", "none",
-             "--iptables=false", "--ip6tables=false"], stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the test's dockerd exited: {(self.root / 'dockerd.log').read_text()[-2000:]}")
-            if subprocess.run(["docker", "-H", self.url, "info"], capture_output=True).returncode == 0:
-                return
-            time.sleep(0.5)
-        pytest.fail("the test's dockerd did not answer within 60 s")
-
-    def stop(self) -> None:
-        """What `systemctl stop docker` does: SIGTERM to the daemon, by its own pid."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-
-    def client(self):
-        import docker
-
-        return docker.DockerClient(base_url=self.url, timeout=30)
-
+# --- the real thing: a dockerd of the test's own (tests/own_engine.py), stopped by its pid -------------
 
 @pytest.fixture(scope="module")
-def own_engine(tmp_path_factory):
-    from conftest import missing
-
-    from harness.sandbox.image import image_tag
-
-    if missing("docker"):
-        if in_ci():
-            pytest.fail("CI=true but no Docker engine is reachable")
-        pytest.skip("no Docker engine")
-    if os.geteuid() != 0 or not shutil.which("dockerd"):
-        if in_ci():
-            pytest.fail("CI=true but a second dockerd cannot be started (needs root and dockerd)")
-        pytest.skip("starting a second dockerd needs root and the dockerd binary")
-    tag = image_tag()
-    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode != 0:
-        if in_ci():
-            pytest.fail(f"CI=true but the sandbox image {tag} is not built (.ci/run builds it)")
-        pytest.skip(f"the sandbox image {tag} is not built (harness sandbox build --offline)")
-    engine = OwnEngine(Path(tempfile_short_dir(tmp_path_factory)))
-    engine.start()
-    try:
-        save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
-        loaded = subprocess.run(["docker", "-H", engine.url, "load", "-q"], stdin=save.stdout, capture_output=True,
-                                text=True, timeout=600)
-        save.stdout.close()
-        assert save.wait() == 0 and loaded.returncode == 0, loaded.stderr
-        yield engine
-    finally:
-        engine.stop()
-        shutil.rmtree(engine.root, ignore_errors=True)
-
-
-def tempfile_short_dir(tmp_path_factory) -> Path:
-    """Unix socket paths are limited to 107 bytes: keep the engine's root short."""
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="harness-engine-", dir="/tmp"))
-
-
-def containers_on(engine: OwnEngine) -> list:
-    from harness.sandbox.image import LABEL
-
-    client = engine.client()
-    try:
-        # sparse: no inspect per container, which fails when one is removed in between
-        return client.containers.list(all=True, filters={"label": LABEL}, sparse=True)
-    finally:
-        client.close()
+def own_engine():
+    require_a_second_engine()
+    engine = started_engine("/tmp")
+    yield engine
+    stop_and_remove(engine)
 
 
 @pytest.mark.slow

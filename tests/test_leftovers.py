@@ -57,17 +57,12 @@ def sleeper(path: Path, seconds: int) -> Path:
 
 
 def running_containers_mounting(root: Path) -> list[str]:
+    """Sandbox containers whose run's temp folder is under root."""
+    from hostile.grading import docker_containers
+
     from harness.sandbox.image import LABEL
 
-    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}"], capture_output=True,
-                         text=True).stdout.split()
-    ours = []
-    for container in ids:
-        mounts = subprocess.run(["docker", "inspect", container, "--format", "{{range .Mounts}}{{.Source}} {{end}}"],
-                                capture_output=True, text=True).stdout.split()
-        if any(Path(m).is_relative_to(root) for m in mounts):
-            ours.append(container)
-    return ours
+    return docker_containers(LABEL, mounting=root)
 
 
 def wait_for_container(root: Path, process: subprocess.Popen) -> str:

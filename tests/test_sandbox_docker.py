@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from harness.errors import SandboxUnavailable
+from harness.sandbox.docker_backend import WORKSPACE_LABEL
 from harness.sandbox.result import Limits, Verdict
 from harness.sandbox.run import run_notebook
 from tests.sandbox_notebooks import (FORK_BOMB, FREEZES_RUNNER, IGNORES_SIGINT, INFINITE_LOOP, KILLS_RUNNER,
@@ -35,7 +36,7 @@ def containers_of_this_test(tmp_path: Path) -> list:
     client = docker.from_env()
     marker = f"takehome-sandbox-{tmp_path.name}-"
     return [c for c in client.containers.list(all=True, filters={"label": "takehome-harness"}, sparse=True)
-            if any(marker in m.get("Source", "") for m in c.attrs.get("Mounts", []))]
+            if marker in c.attrs.get("Labels", {}).get(WORKSPACE_LABEL, "")]
 
 
 def run_docker(tmp_path: Path, cells: list[str], limits: Limits = LIMITS):
@@ -115,6 +116,16 @@ try:
     facts["out_create"] = "succeeded"
 except OSError as exc:
     facts["out_create"] = exc.strerror
+# the data and the submission as sent are the grader's: readable, never changed
+facts["read_only"] = {}
+for path, mode in (('data/train.csv', 'a'), ('data/extra.csv', 'w'), ('/harness-in/notebook.ipynb', 'a'),
+                   ('/harness-in/extra.py', 'w')):
+    try:
+        open(path, mode)
+        facts["read_only"][path] = "succeeded"
+    except OSError as exc:
+        facts["read_only"][path] = exc.strerror
+facts["data_readable"] = len(open('data/train.csv').read()) > 0
 # pid 1 (our init) and the runner (this kernel's parent) decide the exit code: neither may be tampered with
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
@@ -142,6 +153,7 @@ def test_inside_the_container_is_locked_down(tmp_path):
     assert facts["root_write"] != "succeeded"
     assert facts["tmpfs_overflow"] == "No space left on device"
     assert facts["out_create"] == "Permission denied"                    # only the host-made result files
+    assert set(facts["read_only"].values()) == {"Permission denied"} and facts["data_readable"]
     assert facts["ptrace"] == {"init": "Operation not permitted", "init_mem": "Permission denied",
                                "runner": "Operation not permitted", "runner_mem": "Permission denied"}
     assert facts["data_files"] == ["test.csv", "train.csv"]              # the grader's copy, not the decoy

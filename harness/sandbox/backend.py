@@ -9,7 +9,7 @@ harness/sandbox/registry.py finds it, and the `--sandbox` choices, the report sc
     run = sandbox.prepare(ws, data_dir=..., limits=..., legacy=...)  # submission and data where the run sees them
     try:
         raw = run.run()                                     # the runner, within the limits and a host deadline
-        run.collect()                                       # its result files into ws.out (RESULT_FILES)
+        raw.warnings += run.collect()                       # its result files into ws.out (RESULT_FILES)
     finally:
         run.clean_up()                                      # nothing of the run is left, whatever happened
 
@@ -56,8 +56,9 @@ class SandboxRun(Protocol):
     def run(self) -> BackendRun:
         """Run the runner with the limits given to `prepare`; the host kills it at total_seconds + HOST_GRACE_SECONDS."""
 
-    def collect(self) -> None:
-        """Bring the runner's result files into ws.out (they may be anything: run.py reads them as untrusted)."""
+    def collect(self) -> list[str]:
+        """Bring the runner's result files into ws.out (they may be anything: run.py reads them as untrusted);
+        return warnings about files it would not bring."""
 
     def clean_up(self) -> None:
         """Remove what the run created outside the workspace (containers, volumes); safe after any failure."""

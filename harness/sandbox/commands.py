@@ -9,7 +9,8 @@ from harness.sandbox import docker_backend
 from harness.sandbox.packages import HEADLINE_PACKAGES
 
 
-def build(*, offline: bool, base_image: str | None) -> str:
+def build(*, offline: bool, base_image: str | None, from_engine: str | None = None) -> str:
+    """Build the image on the engine DOCKER_HOST names, or copy it there from the engine at `from_engine`."""
     console = Console(stderr=True)
     client = docker_backend.connect_engine()
     with console.status("building the sandbox image") as spinner:
@@ -17,7 +18,11 @@ def build(*, offline: bool, base_image: str | None) -> str:
             console.log(message)
             spinner.update(message)
 
-        tag = docker_backend.build_image(client, offline=offline, progress=progress, base_image=base_image)
+        if from_engine:
+            source = docker_backend.connect_engine(from_engine)
+            tag = docker_backend.copy_image(source=source, target=client, progress=progress)
+        else:
+            tag = docker_backend.build_image(client, offline=offline, progress=progress, base_image=base_image)
     console.print(f"[green]sandbox image ready:[/] {tag}")
     return tag
 

@@ -14,9 +14,11 @@ by the fsize ulimit); the submission comes in read-only and is copied into the /
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import subprocess
+import tarfile
 import threading
 import time
 from dataclasses import dataclass
@@ -32,27 +34,28 @@ from harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLI
                                    build_args, debootstrap_rootfs, env_build_context, env_tag, image_tag,
                                    scripts_build_context, wheelhouse)
 from harness.sandbox.result import Limits
+from harness.sandbox.runner import RESULT_FILES
 from harness.sandbox.workspace import Workspace
 
 HOME = "/home/sandbox"
 WORK = "/work"
 INPUT = "/harness-in"
 OUT = "/harness-out"
+DATA = f"{WORK}/data"
 IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
 LOG_TAIL_LINES = 60
-MEMORY_POLL_SECONDS = 0.5
 ENGINE_STOPPED = "the Docker engine stopped during the run"
 OWNER_LABEL = f"{LABEL}.owner"    # harness.ownership.current_owner() of the grading process
-# cgroup v1 (cgroupfs driver) and v2 (systemd driver) places of the container's peak memory.
-PEAK_MEMORY_FILES = ("/sys/fs/cgroup/memory/docker/{id}/memory.max_usage_in_bytes",
-                     "/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.peak")
+WORKSPACE_LABEL = f"{LABEL}.workspace"    # the run's temp folder on the grading machine (which run it is)
 
 
-def connect_engine() -> Any:
+
+def connect_engine(base_url: str | None = None) -> Any:
+    """The engine at base_url, else the one DOCKER_HOST names (the default socket if unset)."""
     import docker
 
     try:
-        client = docker.from_env(timeout=30)
+        client = docker.DockerClient(base_url=base_url, timeout=30) if base_url else docker.from_env(timeout=30)
         client.ping()
         return client
     except Exception as exc:  # the SDK raises several unrelated types for "no engine"
@@ -147,6 +150,27 @@ def _build(client: Any, context: Path, *, tag: str, buildargs: dict[str, str], n
         raise SandboxUnavailable(f"the Docker engine refused the build: {exc.explanation or exc}") from None
 
 
+def copy_image(*, source: Any, target: Any, progress: Progress) -> str:
+    """The current sandbox image from one engine into another (docker save | docker load, streamed through
+    both engines' APIs): for an engine that cannot build it, e.g. one without a registry or a debootstrap host.
+    A no-op when the target has it."""
+    import docker.errors
+
+    tag = image_tag()
+    if target.images.list(name=tag):
+        progress(f"{tag} is already on the target engine")
+        return tag
+    if not source.images.list(name=tag):
+        raise HarnessError(f"the source engine does not have {tag} either: build it there first "
+                           "(harness sandbox build --offline)")
+    progress(f"copying {tag} to the target engine")
+    try:
+        target.images.load(source.api.get_image(tag))
+    except docker.errors.DockerException as exc:
+        raise SandboxUnavailable(f"copying the sandbox image failed: {exc}") from None
+    return tag
+
+
 @dataclass
 class ImageStatus:
     engine: str                     # engine version
@@ -197,7 +221,7 @@ def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport
     removed_containers, removed_images = 0, []
     for container in _listed(client, LABEL):
         if everything or container.status != "running" or owner_is_gone(_owner(container)):
-            container.remove(force=True)
+            container.remove(force=True, v=True)
             removed_containers += 1
     if images:
         removed_images = _remove_stale_images(client)
@@ -227,7 +251,7 @@ def remove_abandoned_containers() -> int:
     for container in _listed(client, OWNER_LABEL):
         if owner_is_gone(_owner(container)):
             try:
-                container.remove(force=True)
+                container.remove(force=True, v=True)
                 removed += 1
             except docker.errors.APIError:  # removed by another sweep at the same moment
                 pass
@@ -305,48 +329,99 @@ def container_options(*, limits: Limits, runtime: str | None) -> dict[str, Any]:
 
 
 class _PeakMemory(threading.Thread):
-    """Best effort: poll the container's cgroup peak while it runs (it vanishes with the container)."""
+    """Best effort: the engine's memory statistics of the container while it runs (about one sample a second;
+    cgroup v1 reports the peak so far, v2 only the current use). From the engine, so a remote one works too."""
 
-    def __init__(self, container_id: str) -> None:
-        super().__init__(daemon=True)
-        self.paths = [Path(p.format(id=container_id)) for p in PEAK_MEMORY_FILES]
+    def __init__(self, client: Any, container_id: str) -> None:
+        super().__init__(daemon=True)   # the stream ends when the container goes; nothing waits for it
+        self.client, self.container_id = client, container_id
         self.peak = 0
-        self.stop = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            for path in self.paths:
-                try:
-                    self.peak = max(self.peak, int(path.read_text()))
-                except (OSError, ValueError):
-                    continue
-            self.stop.wait(MEMORY_POLL_SECONDS)
+        try:
+            for sample in self.client.api.stats(self.container_id, stream=True, decode=True):
+                memory = sample.get("memory_stats") or {}
+                self.peak = max(self.peak, memory.get("max_usage", 0), memory.get("usage", 0))
+        except Exception:  # noqa: BLE001 - the container (or the engine) went away: the peak so far stands
+            pass
+
+
+def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int) -> Path:
+    """A tar (written to `dest`) of folder's contents owned by root with these modes: the sandbox uid can read
+    them and change nothing. Links are followed (only the grader made these folders)."""
+    def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode = dir_mode if info.isdir() else file_mode
+        return info
+
+    with tarfile.open(dest, "w", dereference=True) as tar:
+        for child in sorted(folder.iterdir()):
+            tar.add(child, arcname=child.name, filter=as_root)
+    return dest
+
+
+def _empty_files_tar(names: tuple[str, ...], *, mode: int) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.mode, info.mtime = mode, int(time.time())
+            tar.addfile(info, io.BytesIO(b""))
+    return buffer.getvalue()
 
 
 class DockerSandbox:
-    """A connection to the engine with the current image present; prepares any number of runs."""
+    """A connection to the engine with the current image present; prepares any number of runs.
+
+    Nothing of the host's file system is mounted, so the engine may be another machine (DOCKER_HOST): the
+    submission, the data and the empty result files go into the container's own volumes with put_archive,
+    and the results come back with get_archive.
+    """
 
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
     def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> DockerRun:
-        from docker.types import Mount
-
-        mounts = [Mount(target=INPUT, source=str(ws.input), type="bind", read_only=True),
-                  Mount(target=OUT, source=str(ws.out), type="bind")]
-        if data_dir is not None:
-            mounts.append(Mount(target=f"{WORK}/data", source=str(data_dir.resolve()), type="bind", read_only=True))
         command = ["python", "/opt/harness/container_init.py",
                    "python", "/opt/harness/runner.py", "--container", "--input", INPUT, "--work", WORK,
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
                    "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
                    "--output-bytes", str(limits.output_mb * MB),
                    *(["--legacy", f"/opt/harness/{LEGACY_PATH.name}"] if legacy else [])]
+        targets = [INPUT, OUT] + ([DATA] if data_dir is not None else [])
+        options = container_options(limits=limits, runtime=self.runtime)
+        options["labels"][WORKSPACE_LABEL] = str(ws.root)
         run = DockerRun(self, ws, limits=limits)
         with _engine_errors():
-            run.container = self.client.containers.create(self.image, command, mounts=mounts, working_dir=WORK,
-                                                          **container_options(limits=limits, runtime=self.runtime))
+            try:
+                run.container = self.client.containers.create(
+                    self.image, command, mounts=[_volume(target) for target in targets], working_dir=WORK, **options)
+                self._put(run.container, INPUT, _tar_of(ws.input, dest=ws.root / "input.tar",
+                                                        file_mode=0o644, dir_mode=0o755))
+                # the sandbox uid may write these four files, but not chmod, move or remove them, nor add any
+                run.container.put_archive(OUT, _empty_files_tar(RESULT_FILES, mode=0o666))
+                if data_dir is not None:
+                    self._put(run.container, DATA, _tar_of(data_dir.resolve(), dest=ws.root / "data.tar",
+                                                           file_mode=0o444, dir_mode=0o555))
+            except BaseException:
+                run.clean_up()
+                raise
         return run
+
+    @staticmethod
+    def _put(container: Any, path: str, tar: Path) -> None:
+        with open(tar, "rb") as handle:
+            if not container.put_archive(path, handle):
+                raise SandboxUnavailable(f"the Docker engine did not accept the files for {path}")
+        tar.unlink()
+
+
+def _volume(target: str) -> Any:
+    """An anonymous volume of the container (removed with it): empty, root-owned, on the engine's side."""
+    from docker.types import Mount
+
+    return Mount(target=target, source=None, type="volume", no_copy=True, labels={LABEL: "1"})
 
 
 @contextlib.contextmanager
@@ -380,15 +455,14 @@ class DockerRun:
         with _engine_errors():
             timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, _kill, (container, killed))
             timer.daemon = True
-            peak = _PeakMemory(container.id)
             container.start()
             timer.start()
+            peak = _PeakMemory(self.sandbox.client, container.id)
             peak.start()
             try:
                 exit_code = container.wait()["StatusCode"]
             finally:
                 timer.cancel()
-                peak.stop.set()
             if not engine_accepts_connections():  # a stopping engine stops its containers: not the run's doing
                 raise SandboxLost(ENGINE_STOPPED)
             wall = time.monotonic() - started
@@ -400,16 +474,41 @@ class DockerRun:
                           oom_killed=oom_killed, wall_seconds=wall, peak_memory_mb=peak.peak / MB or None,
                           log_path=log, image=self.sandbox.image)
 
-    def collect(self) -> None:
-        """Nothing to do: the result files are bind-mounted from ws.out."""
+    def collect(self) -> list[str]:
+        """Each result file from the stopped container into ws.out, through the engine. Over the most that
+        run.py could use (output_mb, a third more for base64), it is not even transferred."""
+        cap = self.limits.output_mb * MB * 4 // 3 + 64 * 1024
+        warnings = []
+        with _engine_errors():
+            for name in RESULT_FILES:
+                stream, info = self.container.get_archive(f"{OUT}/{name}")
+                if info["size"] > cap:
+                    stream.close()
+                    warnings.append(f"ignored {name}: {name} is {info['size']} bytes, over the {cap}-byte cap")
+                    continue
+                data = _single_file(b"".join(stream), name=name, max_bytes=cap)
+                if data is None:
+                    warnings.append(f"ignored {name}: it is not a regular file")
+                    continue
+                (self.ws.out / name).write_bytes(data)
+        return warnings
 
     def clean_up(self) -> None:
         if self.container is not None:
             try:
-                self.container.remove(force=True)
+                self.container.remove(force=True, v=True)   # v: its volumes too
             except Exception:  # noqa: BLE001 - a container already removed is the goal; prune catches the rest
                 pass
             self.container = None
+
+
+def _single_file(archive: bytes, *, name: str, max_bytes: int) -> bytes | None:
+    """The one regular file `name` in a get_archive tar (untrusted: anything else, or more, is refused)."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        members = tar.getmembers()
+        if len(members) != 1 or members[0].name != name or not members[0].isreg() or members[0].size > max_bytes:
+            return None
+        return tar.extractfile(members[0]).read()
 
 
 def _kill(container: Any, killed: threading.Event) -> None:

@@ -106,8 +106,9 @@ class LocalRun:
                           peak_memory_mb=peak / MB if peak else None, log_path=ws.root / "runner.log",
                           warnings=warnings)
 
-    def collect(self) -> None:
+    def collect(self) -> list[str]:
         """Nothing to do: the runner wrote ws.out itself."""
+        return []
 
     def clean_up(self) -> None:
         """Nothing outside the workspace: the process tree is killed when run() returns or unwinds."""

@@ -81,7 +81,7 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
             try:
                 raw = run.run()
                 progress("reading the results back")
-                run.collect()
+                raw.warnings += run.collect()
             finally:
                 run.clean_up()
             raw.warnings[:0] = opened.warnings

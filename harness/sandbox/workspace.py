@@ -3,10 +3,11 @@
 Layout of one run (a fresh temp dir, prefix TEMP_PREFIX so leftovers can be found (harness/leftovers.py);
 mode 0700, owned by the grading user, marked with its grading process in .owner):
   in/     copy of the submission folder: regular files only, without its own data/; the sandbox only
-          reads it (Docker: read-only mount) and the runner copies it into the working folder
+          reads it (Docker: a root-owned copy in a volume) and the runner copies it into the working folder
   work/   the working folder for the local backend (Docker uses a sized tmpfs instead)
   out/    the runner's result files (RESULT_FILES), created empty here and writable by anyone; the
           folder itself is not writable by the sandbox, so the run cannot add files or links to it
+          (Docker: the same in a volume; collect() fetches them into here)
   home/, tmp/   HOME and TMPDIR for the local backend (Docker uses tmpfs instead)
 """
 from __future__ import annotations

@@ -20,6 +20,7 @@ from typing import Any
 import nbformat
 
 from harness.exercise_check import submission_from_bundle  # noqa: F401 (the hostile tests build submissions with it)
+from harness.sandbox.docker_backend import WORKSPACE_LABEL
 
 GRADE_SCRIPT = "from harness.cli import grade; grade()"
 
@@ -103,7 +104,7 @@ class IsolatedGrader:
 
 
 def docker_containers(label: str, *, mounting: Path) -> list[str]:
-    """Containers with `label` that bind-mount something under `mounting` (ours, not another test run's)."""
+    """Containers with `label` whose run's temp folder is under `mounting` (ours, not another test run's)."""
     listed = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"], capture_output=True, text=True,
                             check=True, timeout=30).stdout.split()
     if not listed:
@@ -112,7 +113,7 @@ def docker_containers(label: str, *, mounting: Path) -> list[str]:
     containers = json.loads(inspected.stdout or "[]")   # a container may vanish between ps and inspect
     prefix = str(mounting.resolve())
     return [c["Id"][:12] for c in containers
-            if any(str(m.get("Source", "")).startswith(prefix) for m in c.get("Mounts", []))]
+            if (c["Config"].get("Labels") or {}).get(WORKSPACE_LABEL, "").startswith(prefix)]
 
 
 def this_machines_addresses() -> list[str]:
