@@ -104,7 +104,10 @@ def grade_batches(submissions: dict[str, list[Path]], root: Path, *, docker_host
 def essentials(report: dict) -> dict:
     """What must not depend on the engine: how the run ended, every check's status, the hidden score."""
     run = report["run"]
-    return {"outcome": report["outcome"], "verdict": run["verdict"], "failed_cell": run["failed_cell"],
+    # At a deadline, whether the runner stopped itself (the cell is known) or the host's timer killed it first
+    # (nothing it wrote is believed) depends on the machine's load, not on the engine.
+    failed_cell = run["failed_cell"] if run["verdict"] != "deadline" else "not compared"
+    return {"outcome": report["outcome"], "verdict": run["verdict"], "failed_cell": failed_cell,
             "backend": run["backend"], "isolated": run["isolated"],
             "findings": {f["check"]: f["status"] for f in report["findings"]},
             "hidden": {k: round(v, 6) for k, v in (report["scores"]["hidden"] or {}).items()},

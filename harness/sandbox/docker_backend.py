@@ -347,15 +347,18 @@ class _PeakMemory(threading.Thread):
 
 
 def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int) -> Path:
-    """A tar (written to `dest`) of folder's contents owned by root with these modes: the sandbox uid can read
-    them and change nothing. Links are followed (only the grader made these folders)."""
-    def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A tar (written to `dest`) of folder's regular files and folders, owned by root with these modes: the
+    sandbox uid can read them and change nothing. Links are left out, never followed on the host (in generic
+    mode the data folder is the submission's own)."""
+    def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if not (info.isreg() or info.isdir()):
+            return None
         info.uid = info.gid = 0
         info.uname = info.gname = "root"
         info.mode = dir_mode if info.isdir() else file_mode
         return info
 
-    with tarfile.open(dest, "w", dereference=True) as tar:
+    with tarfile.open(dest, "w") as tar:
         for child in sorted(folder.iterdir()):
             tar.add(child, arcname=child.name, filter=as_root)
     return dest
