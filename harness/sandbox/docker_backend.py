@@ -214,15 +214,23 @@ class PruneReport:
 def prune(client: Any, *, images: bool, everything: bool = False) -> PruneReport:
     """Remove labelled containers and stale sandbox images.
 
-    Unless `everything`, a running container is kept while its grader lives (it may be grading right now).
+    Unless `everything`, a container is kept while its grader lives, whatever its state (before it starts it
+    is being filled through the API, after it stops its results are being fetched), and so is a running one
+    that names no grader.
     Stale images are older tags of the sandbox, its environment and the offline base image, and the dangling
     intermediate image an offline build leaves (labelled).
     """
     removed_containers, removed_images = 0, []
+    import docker.errors
+
     for container in _listed(client, LABEL):
-        if everything or container.status != "running" or owner_is_gone(_owner(container)):
-            container.remove(force=True, v=True)
-            removed_containers += 1
+        owner = _owner(container)
+        if everything or owner_is_gone(owner) or (not owner and container.status != "running"):
+            try:
+                container.remove(force=True, v=True)
+                removed_containers += 1
+            except docker.errors.APIError:   # its grader removed it at the same moment
+                pass
     if images:
         removed_images = _remove_stale_images(client)
     return PruneReport(containers=removed_containers, images=removed_images)
