@@ -58,8 +58,11 @@ def test_every_real_difference_is_named(tmp_path):
     _write(tmp_path / "a", "churn/case", first)
     _write(tmp_path / "b", "churn/case", second)
     _write(tmp_path / "a", "churn/gone", first)
+    _write(tmp_path / "a", "churn/exec_careless_unseeded", first)
+    _write(tmp_path / "b", "churn/exec_careless_unseeded", second)
     found = compare_runs(tmp_path / "a", tmp_path / "b")
-    assert set(found) == {"churn/case/report.json", "churn/gone/report.json"}
+    assert set(found) == {"churn/case/report.json", "churn/gone/report.json",
+                          "churn/exec_careless_unseeded/report.json (unseeded by design)"}
     assert found["churn/gone/report.json"] == [f"only in {tmp_path / 'a'}"]
 
 
