@@ -906,6 +906,8 @@ class _Tracer:
         base = _sk_base()
         if base is not None:
             for cls in _subclasses(base.BaseEstimator):
+                if id(cls) in self._patched_classes:
+                    continue  # its whole MRO was patched with it (this runs after each of ~270 sklearn imports)
                 # mixins (TransformerMixin.fit_transform, SelectorMixin.transform, ClassifierMixin.score) are
                 # not BaseEstimator subclasses but define the methods many estimators use
                 for klass in cls.__mro__:
