@@ -45,3 +45,26 @@ def test_notebooks_without_code_compare_to_nothing():
     empty = {"md-only": {"cells": [{"cell_type": "markdown", "source": "# hi"}]}, "blank": {"cells": []},
              "ref": reference()}
     assert similar_pairs(codes(empty), starter=starter(), min_shared=0) == []
+
+
+def test_the_similarity_is_the_same_in_every_process():
+    """Python salts str hashes per process; the shares must not depend on it, or a pair near the threshold
+    would be flagged in one run and not in the next."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import json, sys; sys.path.insert(0, 'tests')\n"
+              "from corpus.shared_work import independent_notebooks, reference, disguised_reference, starter\n"
+              "from harness.similarity import NotebookCode, code_cells, similar_pairs\n"
+              "batch = {**independent_notebooks(), 'original': reference(), 'disguised': disguised_reference()}\n"
+              "pairs = similar_pairs([NotebookCode(k, code_cells(nb)) for k, nb in batch.items()],\n"
+              "                      starter=starter(), threshold=0.0, min_shared=0)\n"
+              "print(json.dumps([[p.left, p.right, p.left_share, p.right_share, p.shared_tokens] for p in pairs]))\n")
+    root = Path(__file__).parents[1]
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], cwd=root, check=True, capture_output=True,
+                                      text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout)
+            for seed in ("1", "2")]
+    assert runs[0] == runs[1] and len(runs[0]) == 45
