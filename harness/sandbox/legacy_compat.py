@@ -1,17 +1,21 @@
 """The legacy profile: run in the notebook's kernel, after the kernel hook, only in generic mode.
 
 Notebooks graded in generic mode were written for whatever versions their authors had, often before pandas 3 and
-matplotlib 3.8. Two changes of those libraries stop many of them before any model is fitted, and each library
-kept (or once had) its own switch for the old behaviour, which this turns on:
+matplotlib 3.8. Three changes of those libraries stop many of them before any model is fitted; this brings back
+the old behaviour of each, with the library's own switch where it has one:
 
 - pandas 3 stores text columns as the `str` dtype, so `df.dtypes == 'object'` no longer finds them and the text
   columns reach the model unencoded; pandas' own option `future.infer_string = False` keeps them `object`.
+- pandas 2 made `DataFrame.corr()` and `.cov()` fail on text columns, which pandas 1 left out silently
+  (`numeric_only`'s old default): the correlation heatmap of a raw table, in most exploratory notebooks. The
+  old default is restored for those two methods; a notebook that passes `numeric_only` keeps its choice.
 - matplotlib 3.8 removed the old names of the seaborn styles (`plt.style.use('seaborn')`), which 3.6 and 3.7 still
   mapped to the renamed `seaborn-v0_8*` styles; the same aliases are registered again.
 
 Exercise mode never runs this: candidates get the sandbox's exact pins as requirements.txt and must run on them
 as they are. The report says when a run used this profile. Nothing here touches what the kernel hook traces.
 """
+import functools
 import warnings
 
 
@@ -21,6 +25,20 @@ def keep_text_columns_as_object() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # the option is deprecated (pandas 4 removes it); the report says it is on
         pandas.set_option("future.infer_string", False)
+
+
+def numeric_only_by_default(method):
+    @functools.wraps(method)
+    def wrapped(self, *args, numeric_only=True, **kwargs):
+        return method(self, *args, numeric_only=numeric_only, **kwargs)
+    return wrapped
+
+
+def correlate_numeric_columns_only() -> None:
+    import pandas
+
+    for name in ("corr", "cov"):
+        setattr(pandas.DataFrame, name, numeric_only_by_default(getattr(pandas.DataFrame, name)))
 
 
 def restore_seaborn_style_names() -> None:
@@ -36,4 +54,5 @@ def restore_seaborn_style_names() -> None:
 
 if __name__ == "__harness_legacy__":
     keep_text_columns_as_object()
+    correlate_numeric_columns_only()
     restore_seaborn_style_names()
