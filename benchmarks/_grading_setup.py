@@ -19,7 +19,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
 REFERENCE = ROOT / "exercises" / "churn" / "reference_solution.ipynb"
-GRADE_SCRIPT = "from harness.cli import grade; grade()"
+GRADE_SCRIPT = "from takehome_harness.harness.cli import grade; grade()"
 # The floor: what running the notebook costs with nothing around it (same interpreter start, same kernel).
 FLOOR_SCRIPT = """
 import sys, nbformat
@@ -53,7 +53,7 @@ class Grader:
     def bundle(self, name: str = "bundle") -> Path:
         """A real churn bundle issued with this grader's secret (so its submissions are verified)."""
         folder = self.root / "bundles" / name
-        done = subprocess.run([sys.executable, "-c", "from harness.cli import harness; harness()", "bundle", "churn",
+        done = subprocess.run([sys.executable, "-c", "from takehome_harness.harness.cli import harness; harness()", "bundle", "churn",
                                "--candidate", f"Benchmark {name}", "--out", str(folder)],
                               env=self.env(), capture_output=True, text=True)
         if done.returncode != 0:
@@ -68,7 +68,7 @@ class Grader:
 
 
 def submission(bundle: Path, dest: Path, notebook: Path) -> Path:
-    from harness.exercise_check import submission_from_bundle
+    from takehome_harness.harness.exercise_check import submission_from_bundle
 
     return submission_from_bundle(bundle, dest, notebook.read_bytes())
 
@@ -94,7 +94,7 @@ def container_floor_run(folder: Path) -> float:
     this is the floor a sandbox run can reach. Seconds from create to exit."""
     import docker
 
-    from harness.sandbox.image import image_tag
+    from takehome_harness.harness.sandbox.image import image_tag
 
     client = docker.from_env()
     start = time.perf_counter()

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from datasets import churn
-from harness.exercise import load_exercise
-from harness.materialize import data_files
+from takehome_harness.datasets import churn
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import data_files
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:

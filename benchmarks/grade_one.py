@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.grade import grade_submission
-from harness.grade_options import GradeOptions
+from takehome_harness.harness.grade import grade_submission
+from takehome_harness.harness.grade_options import GradeOptions
 
 EXAMPLE = Path(__file__).parents[1] / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
 

@@ -23,8 +23,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ["-c", "from harness.cli import harness; harness()", "sandbox", "build", "--offline"]
-TAG = ["-c", "from harness.sandbox.image import image_tag; print(image_tag())"]
+BUILD = ["-c", "from takehome_harness.harness.cli import harness; harness()", "sandbox", "build", "--offline"]
+TAG = ["-c", "from takehome_harness.harness.sandbox.image import image_tag; print(image_tag())"]
 
 
 def export(rev: str | None, dest: Path) -> Path:
@@ -48,7 +48,14 @@ def export(rev: str | None, dest: Path) -> Path:
 
 
 def run_in(copy: Path, args: list[str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}
+    """Run with the copy's own code: its folders as takehome_harness.<folder>, found ahead of this checkout's
+    editable install (and, for revisions from before that name, as the bare folder names their code imports)."""
+    namespace = copy / ".installed-names" / "takehome_harness"
+    if not namespace.is_dir():
+        namespace.mkdir(parents=True)
+        for folder in ("harness", "graders", "exercises", "datasets"):
+            (namespace / folder).symlink_to(copy / folder, target_is_directory=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(namespace.parent), str(copy)])}
     done = subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{' '.join(args[2:]) or args} failed in {copy}:\n{done.stderr[-2000:]}")

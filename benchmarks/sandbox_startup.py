@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from harness.sandbox.result import Limits, Verdict
-from harness.sandbox.run import run_notebook
+from takehome_harness.harness.sandbox.result import Limits, Verdict
+from takehome_harness.harness.sandbox.run import run_notebook
 
 TINY = ["x = 1 + 1", "import pandas as pd\npd.DataFrame({'x': [x]}).to_csv('predictions.csv', index=False)"]
 

@@ -126,8 +126,8 @@ def main() -> int:
             plain, traced = alternated(light, repeat=args.repeat, tmp=tmp, rows=args.rows)
             met &= report("light", plain, traced, tmp / f"light-{args.repeat - 1}-True.jsonl")
         if args.only in (None, "reference"):
-            from harness.exercise import load_exercise
-            from harness.materialize import write_data
+            from takehome_harness.harness.exercise import load_exercise
+            from takehome_harness.harness.materialize import write_data
 
             exercise = load_exercise("churn")
             write_data(exercise=exercise, seed=exercise.default_seed, dest_dir=tmp / "folder")

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from datasets import GeneratedData
-from datasets import _tabular as tabular
+from takehome_harness.datasets import GeneratedData
+from takehome_harness.datasets import _tabular as tabular
 
 ID_COLUMN = "order_id"
 TARGET_COLUMN = "delivery_minutes"

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from datasets import GeneratedData
-from datasets import _tabular as tabular
+from takehome_harness.datasets import GeneratedData
+from takehome_harness.datasets import _tabular as tabular
 
 ID_COLUMNS = ("store_id", "product_id", "date")
 TARGET_COLUMN = "units"

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datasets import GeneratedData
-from datasets import _tabular as tabular
+from takehome_harness.datasets import GeneratedData
+from takehome_harness.datasets import _tabular as tabular
 
 CLASSIFICATION_METRICS = ("roc_auc", "average_precision", "brier")
 REGRESSION_METRICS = ("mae", "rmse", "r2")

@@ -1,7 +1,7 @@
 """Build an exercise's committed notebooks from Python source (exercises/<id>/notebooks.py), byte for byte.
 
 Each exercise's notebooks module defines NOTEBOOKS = {relative path: function returning a notebook};
-`python -m exercises.<id>.notebooks` rewrites them and a test checks the committed files match.
+`python -m takehome_harness.exercises.<id>.notebooks` rewrites them and a test checks the committed files match.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
 
 __all__ = ["Evidence", "Finding", "GradingContext", "Status", "all_checks", "load_trace", "run_checks"]
 
@@ -22,7 +22,7 @@ _NOT_CHECKS = {"finding"}
 def load_trace(path: Path | None, warnings: list[str]) -> list[dict[str, Any]]:
     """The kernel hook's events from the run's trace file ([] without one); what was unreadable goes to
     `warnings`."""
-    from graders._trace import load_trace as load
+    from takehome_harness.graders._trace import load_trace as load
 
     return load(path, warnings)
 

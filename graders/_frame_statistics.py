@@ -19,7 +19,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from graders._notebook_ast import ParsedCell, called_name, source_line
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, source_line
 
 STATISTICS = {"mean", "median", "std", "var", "min", "max", "quantile", "mode"}
 FILL_METHODS = {"fillna", "clip", "where", "mask"}

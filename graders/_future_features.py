@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from graders._notebook_ast import ParsedCell, called_name, source_line
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, source_line
 
 BACKWARD_FILLS = {"bfill", "backfill"}
 

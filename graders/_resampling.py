@@ -14,9 +14,9 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _split_inputs,
-                                       _statements, _targets)
-from graders._notebook_ast import ParsedCell, called_name, dotted_name, source_line
+from takehome_harness.graders._frame_statistics import (Place, _data_names, _mutated_roots, _plain_names, _split_inputs,
+                                                        _statements, _targets)
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, dotted_name, source_line
 
 SAMPLER_METHODS = {"fit_resample", "fit_sample"}
 

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders._notebook_ast import ParsedCell, called_name, cell_source, dotted_name, parse_code_cells, source_line
+from takehome_harness.graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name, parse_code_cells,
+                                                    source_line)
 
 SPLIT_CALLS = {"train_test_split", "KFold", "StratifiedKFold", "GroupKFold", "TimeSeriesSplit", "ShuffleSplit",
                "StratifiedShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold", "cross_val_score",

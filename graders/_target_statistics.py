@@ -14,10 +14,10 @@ import ast
 import re
 from dataclasses import dataclass
 
-from graders._frame_statistics import Place, _plain_names, _targets
-from graders._notebook_ast import ParsedCell, called_name, dotted_name
-from graders._resampling import reaching_a_split
-from graders._static import SUPERVISED_NAME
+from takehome_harness.graders._frame_statistics import Place, _plain_names, _targets
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, dotted_name
+from takehome_harness.graders._resampling import reaching_a_split
+from takehome_harness.graders._static import SUPERVISED_NAME
 
 AGGREGATIONS = {"mean", "median", "sum", "transform", "agg", "aggregate", "apply", "std", "var"}
 LABEL_NAME = re.compile(r"^(y|Y|target|label|labels)(_\w*)?$")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from graders._static import StaticFacts
-from graders._trace import Evaluation, TimeRange, TraceAnalysis
-from graders.finding import Status
+from takehome_harness.graders._static import StaticFacts
+from takehome_harness.graders._trace import Evaluation, TimeRange, TraceAnalysis
+from takehome_harness.graders.finding import Status
 
 TIME_SPLITTERS = {"TimeSeriesSplit"}
 RANDOM_SPLITTERS = {"ShuffleSplit", "StratifiedShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold"}

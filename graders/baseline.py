@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from graders._static import StaticFacts, cell_line, mentions_near
-from graders._trace import Evaluation, TraceAnalysis, reported_evaluation
-from graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.graders._static import StaticFacts, cell_line, mentions_near
+from takehome_harness.graders._trace import Evaluation, TraceAnalysis, reported_evaluation
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "baseline"
 TITLE = "Baseline"

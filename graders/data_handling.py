@@ -22,9 +22,9 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders._notebook_ast import ParsedCell, called_name, cell_source, parse_code_cells, source_line
-from graders.finding import Evidence, Finding, GradingContext, Status
-from harness.scoring import canonical_metric
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, cell_source, parse_code_cells, source_line
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.harness.scoring import canonical_metric
 
 CHECK_ID = "data_handling"
 TITLE = "Data handling"
@@ -176,7 +176,7 @@ def imbalance_basis(cells: list[ParsedCell], trace_metrics: list[dict[str, Any]]
 
 def _trace_metrics(analysis: Any) -> list[dict[str, Any]]:
     """Imbalance-aware metrics the run actually computed, from the analysed kernel-hook trace."""
-    from graders._trace import scores_of
+    from takehome_harness.graders._trace import scores_of
 
     aware = {"roc_auc", "average_precision", "f1", "log_loss", "brier"}
     out = []
@@ -188,7 +188,7 @@ def _trace_metrics(analysis: Any) -> list[dict[str, Any]]:
 
 def _trace_fits(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every fit the run made, nested ones too (an imputer inside a pipeline is a depth > 0 call)."""
-    from graders._trace import FIT_METHODS
+    from takehome_harness.graders._trace import FIT_METHODS
 
     return [e for e in trace if e.get("ev") == "call" and e.get("method") in FIT_METHODS
             and isinstance(e.get("cls"), str)]

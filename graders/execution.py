@@ -19,12 +19,12 @@ import math
 import re
 from typing import Any
 
-from graders._removed_apis import removed_api
-from graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name, leading_blank_lines,
-                                   parse_code_cells, source_line)
-from graders.finding import Evidence, Finding, GradingContext, Status
-from harness.terminal_text import strip_ansi
-from harness.sandbox.result import Verdict
+from takehome_harness.graders._removed_apis import removed_api
+from takehome_harness.graders._notebook_ast import (ParsedCell, called_name, cell_source, dotted_name,
+                                                    leading_blank_lines, parse_code_cells, source_line)
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.harness.terminal_text import strip_ansi
+from takehome_harness.harness.sandbox.result import Verdict
 
 CHECK_ID = "execution"
 TITLE = "Execution and reproducibility"

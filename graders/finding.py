@@ -63,11 +63,11 @@ class GradingContext:
 
     submitted_notebook: Any                 # nbformat.NotebookNode as submitted (outputs kept)
     executed_notebook: Any | None           # nbformat.NotebookNode after the clean run
-    run: Any | None                         # harness.sandbox.result.RunResult
+    run: Any | None                         # takehome_harness.harness.sandbox.result.RunResult
     trace: list[dict[str, Any]]             # events from the kernel hook (JSON lines)
     submission_dir: Path                    # unpacked submission (read-only for checks)
     predictions_path: Path | None           # predictions file the clean run wrote, if any
-    exercise: Any | None = None             # harness.exercise.Exercise
+    exercise: Any | None = None             # takehome_harness.harness.exercise.Exercise
     hidden_labels: Any | None = None        # pandas.DataFrame [id column, target column]
     reference_scores: dict[str, Any] | None = None  # scores of baseline/reference on this variant
 
@@ -79,49 +79,51 @@ class GradingContext:
     # Computed once per grade and shared by every check and the report; nothing may change them in place.
     @functools.cached_property
     def analysis(self) -> Any:
-        """graders._trace.TraceAnalysis of the run's trace."""
-        from graders._trace import analyse
+        """takehome_harness.graders._trace.TraceAnalysis of the run's trace."""
+        from takehome_harness.graders._trace import analyse
 
         return analyse(self.trace or [], self.notebook)
 
     @functools.cached_property
     def cells(self) -> list[Any]:
-        """The notebook's code cells as syntax trees (graders._notebook_ast.ParsedCell)."""
-        from graders._notebook_ast import parse_code_cells
+        """The notebook's code cells as syntax trees (takehome_harness.graders._notebook_ast.ParsedCell)."""
+        from takehome_harness.graders._notebook_ast import parse_code_cells
 
         return parse_code_cells(self.notebook) if self.notebook is not None else []
 
     @functools.cached_property
     def static(self) -> Any:
-        """graders._static.StaticFacts: what the code says it does."""
-        from graders._static import read_static
+        """takehome_harness.graders._static.StaticFacts: what the code says it does."""
+        from takehome_harness.graders._static import read_static
 
         return read_static(self.notebook, cells=self.cells)
 
     @functools.cached_property
     def predictions(self) -> Any | None:
-        """harness.scoring.CheckedPredictions of the clean run's predictions file (None: no exercise or no file)."""
-        from graders.score import checked_predictions
+        """takehome_harness.harness.scoring.CheckedPredictions of the clean run's predictions file
+        (None: no exercise or no file)."""
+        from takehome_harness.graders.score import checked_predictions
 
         return checked_predictions(exercise=self.exercise, path=self.predictions_path, labels=self.hidden_labels)
 
     @functools.cached_property
     def hidden_score(self) -> Any:
-        """graders.score.HiddenScore: the predictions against the hidden labels, or why they were not scored."""
-        from graders.score import hidden_score
+        """takehome_harness.graders.score.HiddenScore: the predictions against the hidden labels,
+        or why they were not scored."""
+        from takehome_harness.graders.score import hidden_score
 
         return hidden_score(exercise=self.exercise, labels=self.hidden_labels, checked=self.predictions)
 
     @functools.cached_property
     def claimed_scores(self) -> list[Any]:
-        """Every finite score the notebook computed itself, in order (graders._trace.ClaimedScore)."""
-        from graders.score import claimed_scores
+        """Every finite score the notebook computed itself, in order (takehome_harness.graders._trace.ClaimedScore)."""
+        from takehome_harness.graders.score import claimed_scores
 
         return claimed_scores(self)
 
     @functools.cached_property
     def claimed_score(self) -> Any | None:
         """The candidate's headline claim: the last held-out, non-baseline score in the primary metric."""
-        from graders.score import claimed_score
+        from takehome_harness.graders.score import claimed_score
 
         return claimed_score(self)

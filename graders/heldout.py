@@ -44,16 +44,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders._frame_statistics import FrameFill, frame_fills_before_split
-from graders._future_features import future_features
-from graders._notebook_ast import ParsedCell
-from graders._resampling import resampled_before_split
-from graders._target_statistics import target_statistics_before_split
-from graders._static import (BASELINE_NAME, HAND_METRIC, SUPERVISED_NAME, Site, StaticFacts, cell_line,
-                             mentions_near)
-from graders._time_order import TimeVerdict, static_verdicts, verdict
-from graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis
-from graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.graders._frame_statistics import FrameFill, frame_fills_before_split
+from takehome_harness.graders._future_features import future_features
+from takehome_harness.graders._notebook_ast import ParsedCell
+from takehome_harness.graders._resampling import resampled_before_split
+from takehome_harness.graders._target_statistics import target_statistics_before_split
+from takehome_harness.graders._static import (BASELINE_NAME, HAND_METRIC, SUPERVISED_NAME, Site, StaticFacts, cell_line,
+                                              mentions_near)
+from takehome_harness.graders._time_order import TimeVerdict, static_verdicts, verdict
+from takehome_harness.graders._trace import HELD_OUT_BELOW, TRAINING_ABOVE, Evaluation, Fit, TraceAnalysis
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "heldout"
 TITLE = "Held-out evaluation and leakage"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graders.finding import Evidence, Finding, GradingContext, Status
-from harness.scoring import (
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.harness.scoring import (
     METRICS,
     CheckedPredictions,
     PredictionsContract,
@@ -76,8 +76,8 @@ def hidden_score(*, exercise: Any, labels: Any, checked: CheckedPredictions | No
 
 
 def claimed_scores(ctx: GradingContext) -> list[Any]:
-    """Every finite score the notebook computed itself, in order (graders._trace.ClaimedScore)."""
-    from graders._trace import scores_of
+    """Every finite score the notebook computed itself, in order (takehome_harness.graders._trace.ClaimedScore)."""
+    from takehome_harness.graders._trace import scores_of
 
     return [s for s in scores_of(ctx.analysis) if isinstance(s.value, (int, float)) and math.isfinite(s.value)]
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from graders._notebook_ast import cell_source
-from graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.graders._notebook_ast import cell_source
+from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
 
 CHECK_ID = "writeup"
 TITLE = "Next-steps write-up"

@@ -1,3 +1,3 @@
-from harness.cli import harness
+from takehome_harness.harness.cli import harness
 
 harness(prog_name="harness")

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atomic_files import is_no_room, remove_abandoned_temp_files
-from harness.errors import HarnessError, OutputUnwritable, SandboxLost, SandboxUnavailable
-from harness.grade import GradeOutcome, grade_submission
-from harness.grade_options import GradeOptions
-from harness.leftovers import sweep_leftovers
-from harness.report.build import internal_error_report, rejected_report, utc_now
-from harness.report.index import SharedPairRow, write_index_html, write_summary_csv
-from harness.report.model import SubmissionInfo
-from harness.report.write import output_unwritable, write_report
-from harness.shared_work import mark_batch, shared_pair_rows
-from harness.submission_identity import input_sha256, submission_kind, submission_label
-from harness.variants import refuse_if_secret_lost
+from takehome_harness.harness.atomic_files import is_no_room, remove_abandoned_temp_files
+from takehome_harness.harness.errors import HarnessError, OutputUnwritable, SandboxLost, SandboxUnavailable
+from takehome_harness.harness.grade import GradeOutcome, grade_submission
+from takehome_harness.harness.grade_options import GradeOptions
+from takehome_harness.harness.leftovers import sweep_leftovers
+from takehome_harness.harness.report.build import internal_error_report, rejected_report, utc_now
+from takehome_harness.harness.report.index import SharedPairRow, write_index_html, write_summary_csv
+from takehome_harness.harness.report.model import SubmissionInfo
+from takehome_harness.harness.report.write import output_unwritable, write_report
+from takehome_harness.harness.shared_work import mark_batch, shared_pair_rows
+from takehome_harness.harness.submission_identity import input_sha256, submission_kind, submission_label
+from takehome_harness.harness.variants import refuse_if_secret_lost
 
 
 @dataclass

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import jinja2
 
-from harness.atomic_files import write_bytes_atomic
-from harness.bundle_registry import BundleInfo, record_bundle
-from harness.errors import HarnessError
-from harness.exercise import Exercise, load_exercise
-from harness.materialize import data_files
-from harness.sandbox.packages import library_versions
-from harness.scoring import KEY_SEPARATOR, PredictionsContract
-from harness.variants import load_secret, secret_fingerprint, variant_seed
+from takehome_harness.harness.atomic_files import write_bytes_atomic
+from takehome_harness.harness.bundle_registry import BundleInfo, record_bundle
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import Exercise, load_exercise
+from takehome_harness.harness.materialize import data_files
+from takehome_harness.harness.sandbox.packages import library_versions
+from takehome_harness.harness.scoring import KEY_SEPARATOR, PredictionsContract
+from takehome_harness.harness.variants import load_secret, secret_fingerprint, variant_seed
 
 LOCK_FILE = "requirements.lock"
 INSTRUCTIONS = "README.md"
@@ -31,7 +31,7 @@ STARTER = "starter.ipynb"
 
 def sandbox_lock() -> bytes:
     """The sandbox's pinned requirements, so candidates work with the versions they are graded with."""
-    lock = resources.files("harness.sandbox").joinpath(LOCK_FILE)
+    lock = resources.files("takehome_harness.harness.sandbox").joinpath(LOCK_FILE)
     if not lock.is_file():
         raise HarnessError(f"harness/sandbox/{LOCK_FILE} is missing: the sandbox's pinned requirements are "
                            "needed for the bundle's requirements.txt")
@@ -40,7 +40,7 @@ def sandbox_lock() -> bytes:
 
 def _shared_instructions(name: str) -> str | None:
     """Sections every exercise's instructions include (`{% include "_setting_up_and_submitting.md" %}`)."""
-    shared = resources.files("exercises").joinpath(name)
+    shared = resources.files("takehome_harness.exercises").joinpath(name)
     return shared.read_text(encoding="utf-8") if name.startswith("_") and shared.is_file() else None
 
 
@@ -79,7 +79,8 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "total_seconds": limits.total_seconds,
         "cell_seconds": limits.cell_seconds,
     }
-    template = resources.files("harness.templates").joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")
+    templates = resources.files("takehome_harness.harness.templates")
+    template = templates.joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")
     return string.Template(template).substitute(contract=json.dumps(contract)).encode("utf-8")
 
 

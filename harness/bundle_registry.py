@@ -1,7 +1,7 @@
 """The list of bundles issued: one JSON object per line in <data dir>/bundles.jsonl.
 
 It holds no secret and no seed; grading finds a bundle's variant from bundle.json plus the secret. Each
-entry records the fingerprint of the secret that issued it (harness.variants.secret_fingerprint), so a
+entry records the fingerprint of the secret that issued it (takehome_harness.harness.variants.secret_fingerprint), so a
 grader with another secret can say so. The file is rewritten whole under a lock and renamed into place.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.atomic_files import write_bytes_atomic
-from harness.errors import HarnessError
-from harness.user_dirs import data_dir
+from takehome_harness.harness.atomic_files import write_bytes_atomic
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.user_dirs import data_dir
 
 REGISTRY_NAME = "bundles.jsonl"
 

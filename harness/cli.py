@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from harness.errors import HarnessError
-from harness.sandbox.registry import AUTO, auto_order, backends
-from harness.sandbox.registry import choices as sandbox_choices
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.sandbox.registry import AUTO, auto_order, backends
+from takehome_harness.harness.sandbox.registry import choices as sandbox_choices
 
 SANDBOX_HELP = "; ".join([*(f"{spec.name}: {spec.description}" for spec in backends().values()),
                           f"{AUTO}: the first usable of {', '.join(spec.name for spec in auto_order())}"])
@@ -43,7 +43,7 @@ def harness() -> None:
 @friendly_errors
 def exercises_cmd() -> None:
     """List the exercises you can send to candidates."""
-    from harness.exercise import list_exercises
+    from takehome_harness.harness.exercise import list_exercises
 
     for ex in list_exercises():
         click.echo(f"{ex.id:12} v{ex.version:6} {ex.task_type:22} {ex.primary_metric:8} "
@@ -74,8 +74,8 @@ def exercise_new_cmd(exercise_id: str, source: Path, target: str, id_column: str
                      task: str | None, drop: tuple[str, ...], title: str | None, out_dir: Path) -> None:
     """Write a complete, gradable exercise from a CSV: exercise.json, instructions with a data dictionary to
     fill in, a starter notebook, a reference solution, and per-candidate variants of the data."""
-    from harness.exercise import load_exercise
-    from harness.exercise_new import new_exercise
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.exercise_new import new_exercise
 
     made = new_exercise(exercise_id=exercise_id, source=source, target=target, id_column=id_column,
                         time=time_column, task=task, drop=list(drop), out_dir=out_dir, title=title)
@@ -96,7 +96,7 @@ def exercise_new_cmd(exercise_id: str, source: Path, target: str, id_column: str
 @friendly_errors
 def exercise_check_cmd(exercise_id: str, out_dir: Path, sandbox: str) -> None:
     """Bundle the exercise, grade its reference solution, and report the checks and the scores."""
-    from harness.exercise_check import check_exercise
+    from takehome_harness.harness.exercise_check import check_exercise
 
     result = check_exercise(exercise_id=exercise_id, out_dir=out_dir, sandbox=sandbox)
     for check, status in result.statuses.items():
@@ -121,8 +121,8 @@ def exercise_check_cmd(exercise_id: str, out_dir: Path, sandbox: str) -> None:
 @friendly_errors
 def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
     """Write a zip for one candidate: instructions, their own data variant, starter notebook."""
-    from harness.bundle import create_bundle
-    from harness.variants import current_secret, issued_under_other_secrets, secret_path
+    from takehome_harness.harness.bundle import create_bundle
+    from takehome_harness.harness.variants import current_secret, issued_under_other_secrets, secret_path
 
     first_secret = current_secret() is None
     info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir)
@@ -141,7 +141,7 @@ def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
 @friendly_errors
 def bundles_cmd() -> None:
     """List the bundles issued so far (oldest first)."""
-    from harness.bundle_registry import list_bundles, registry_path
+    from takehome_harness.harness.bundle_registry import list_bundles, registry_path
 
     bundles = list_bundles()
     if not bundles:
@@ -159,7 +159,7 @@ def secret_group() -> None:
 @friendly_errors
 def secret_show_path_cmd() -> None:
     """Print where the grading secret file is (HARNESS_SECRET, when set, takes its place)."""
-    from harness.variants import SECRET_ENV, current_secret, secret_fingerprint, secret_path
+    from takehome_harness.harness.variants import SECRET_ENV, current_secret, secret_fingerprint, secret_path
 
     click.echo(secret_path())
     secret = current_secret()
@@ -172,7 +172,7 @@ def secret_show_path_cmd() -> None:
 @friendly_errors
 def secret_export_cmd() -> None:
     """Print the grading secret on stdout, for a backup: harness secret export > FILE."""
-    from harness.variants import current_secret, secret_path
+    from takehome_harness.harness.variants import current_secret, secret_path
 
     secret = current_secret()
     if secret is None:
@@ -186,7 +186,7 @@ def secret_export_cmd() -> None:
 @friendly_errors
 def secret_import_cmd(source, force: bool) -> None:
     """Restore the grading secret from a backup FILE (- for stdin)."""
-    from harness.variants import SECRET_ENV, import_secret, secret_path
+    from takehome_harness.harness.variants import SECRET_ENV, import_secret, secret_path
 
     value = source.read()
     matching, recorded = import_secret(value, force=force)
@@ -215,7 +215,7 @@ def sandbox_group() -> None:
 @friendly_errors
 def sandbox_build_cmd(offline: bool, base_image: str | None, from_engine: str | None) -> None:
     """Build the sandbox image on the engine DOCKER_HOST names (a no-op if the current one exists)."""
-    from harness.sandbox.commands import build
+    from takehome_harness.harness.sandbox.commands import build
 
     build(offline=offline, base_image=base_image, from_engine=from_engine)
 
@@ -224,7 +224,7 @@ def sandbox_build_cmd(offline: bool, base_image: str | None, from_engine: str | 
 @friendly_errors
 def sandbox_status_cmd() -> None:
     """Is a Docker engine reachable, which sandbox image is present, and what is in it."""
-    from harness.sandbox.commands import status
+    from takehome_harness.harness.sandbox.commands import status
 
     status()
 
@@ -237,7 +237,7 @@ def sandbox_status_cmd() -> None:
 @friendly_errors
 def sandbox_prune_cmd(images: bool, everything: bool) -> None:
     """Remove containers, stale images and temp folders the harness left behind."""
-    from harness.sandbox.commands import prune
+    from takehome_harness.harness.sandbox.commands import prune
 
     prune(images=images, everything=everything)
 
@@ -275,8 +275,8 @@ def grade(paths: tuple[Path, ...], exercise_id: str | None, out_dir: Path, sandb
           as_json: bool, force: bool, timeout: int | None, cell_timeout: int | None, memory: int | None,
           cpus: float | None) -> None:
     """Grade submissions (a .zip, an unpacked folder or a bare .ipynb) into one report folder each."""
-    from harness.grade_options import GradeOptions, LimitOverrides
-    from harness.grade_output import print_batch, run_with_progress
+    from takehome_harness.harness.grade_options import GradeOptions, LimitOverrides
+    from takehome_harness.harness.grade_output import print_batch, run_with_progress
 
     options = GradeOptions(exercise_id=exercise_id, sandbox=sandbox, blind=blind, force=force,
                            limits=LimitOverrides(total_seconds=timeout, cell_seconds=cell_timeout, memory_mb=memory,

@@ -14,13 +14,16 @@ from typing import Any
 
 import jsonschema
 
-from harness.errors import HarnessError
-from harness.sandbox.result import Limits
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.sandbox.result import Limits
+
+
+OLD_TOP_LEVEL_NAMES = ("harness", "graders", "exercises", "datasets")
 
 
 @cache
 def exercise_schema() -> dict[str, Any]:
-    return json.loads(resources.files("harness.schemas").joinpath("exercise.schema.json").read_text())
+    return json.loads(resources.files("takehome_harness.harness.schemas").joinpath("exercise.schema.json").read_text())
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,8 @@ class Exercise:
         return importlib.import_module(self.spec["data"]["generator"].partition(":")[0])
 
     def generate(self, seed: int) -> Any:
-        """Run the exercise's data generator; returns datasets.GeneratedData. A generator that derives the
-        data from a team's own file (`data.source`) is also given the exercise, to find that file."""
+        """Run the exercise's data generator; returns takehome_harness.datasets.GeneratedData. A generator that derives
+        the data from a team's own file (`data.source`) is also given the exercise, to find that file."""
         generator = getattr(self.generator_module, self.spec["data"]["generator"].partition(":")[2])
         return generator(seed=seed, exercise=self) if "source" in self.spec["data"] else generator(seed=seed)
 
@@ -133,7 +136,14 @@ def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
         raise HarnessError(f"{source}: field 'id' is '{spec['id']}' but the folder is '{folder.name}'")
     if spec["metrics"]["primary"] not in spec["metrics"]["all"]:
         raise HarnessError(f"{source}: field 'metrics/primary' ({spec['metrics']['primary']}) is not in 'metrics/all'")
-    from harness.scoring import higher_is_better  # here: harness.scoring imports scikit-learn
+    generator = spec["data"]["generator"]
+    if generator.split(".")[0] in OLD_TOP_LEVEL_NAMES:
+        # what `harness exercise new` wrote before the packages moved under one name; Hugging Face's `datasets`
+        # would be imported in its place
+        raise HarnessError(f"{source}: field 'data/generator' is {generator}, a name from before the harness's "
+                           f"packages moved under takehome_harness: write takehome_harness.{generator}")
+    # here: takehome_harness.harness.scoring imports scikit-learn
+    from takehome_harness.harness.scoring import higher_is_better
 
     declared = spec["metrics"].get("higher_is_better")
     if declared is not None and declared != higher_is_better(spec["metrics"]["primary"]):
@@ -149,7 +159,7 @@ def exercise_roots() -> list[Traversable]:
     """The shipped exercises, then the folders listed in $HARNESS_EXERCISES (os.pathsep-separated), where
     `harness exercise new` writes a team's own exercises; a shipped id wins over a same-named folder."""
     extra = [Path(p) for p in os.environ.get(EXTRA_EXERCISES_ENV, "").split(os.pathsep) if p.strip()]
-    return [resources.files("exercises"), *extra]
+    return [resources.files("takehome_harness.exercises"), *extra]
 
 
 def _exercise_folders() -> dict[str, Traversable]:

@@ -7,8 +7,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.exercise import load_exercise
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import load_exercise
 
 REFERENCE = "reference_solution.ipynb"
 CHECK_CANDIDATE = "exercise check (reference solution)"
@@ -46,9 +46,9 @@ def submission_from_bundle(bundle_zip: Path, dest: Path, notebook: bytes,
 
 
 def check_exercise(*, exercise_id: str, out_dir: Path, sandbox: str = "auto") -> ExerciseCheck:
-    from harness.bundle import create_bundle
-    from harness.grade import grade_submission
-    from harness.grade_options import GradeOptions
+    from takehome_harness.harness.bundle import create_bundle
+    from takehome_harness.harness.grade import grade_submission
+    from takehome_harness.harness.grade_options import GradeOptions
 
     exercise = load_exercise(exercise_id)
     reference = exercise.file(REFERENCE)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import HarnessError
+from takehome_harness.harness.errors import HarnessError
 
 MIN_ROWS = 100
 MIN_TEST_ROWS = 20
@@ -130,7 +130,7 @@ def _spec(*, exercise_id: str, title: str, task: str, id_column: str, target: st
     return {
         "id": exercise_id, "title": title, "version": "1.0", "time_box_hours": 4, "task_type": task,
         "id_column": id_column, "target_column": target,
-        "data": {"generator": "datasets.own_data:generate", "train_file": "data/train.csv",
+        "data": {"generator": "takehome_harness.datasets.own_data:generate", "train_file": "data/train.csv",
                  "test_file": "data/test.csv", "default_seed": SPLIT_SEED + 1, "source": SOURCE, "split": split,
                  "drop": drop},
         "notebook": "notebook.ipynb",
@@ -152,8 +152,8 @@ def new_exercise(*, exercise_id: str, source: Path, target: str, id_column: str,
                  task: str | None = None, drop: list[str] | None = None, out_dir: Path, title: str | None = None,
                  ) -> NewExercise:
     """Validate the CSV, then write <out_dir>/<exercise_id>/; every problem is one HarnessError line."""
-    from harness.exercise import validate_spec
-    from harness.exercise_templates import instructions, reference_solution, starter
+    from takehome_harness.harness.exercise import validate_spec
+    from takehome_harness.harness.exercise_templates import instructions, reference_solution, starter
 
     if not re.fullmatch(r"[a-z][a-z0-9_-]*", exercise_id):
         raise HarnessError(f"exercise id '{exercise_id}': use lower-case letters, digits, '-' and '_', "

@@ -1,14 +1,14 @@
 """The files `harness exercise new` writes for a team's own data: instructions, starter, reference solution.
 
-The reference solution is the same pipeline as datasets.own_data.reference_pipeline (written out as code,
-because the notebook runs in the sandbox without the harness), validated the way the test set was split.
+The reference solution is the same pipeline as takehome_harness.datasets.own_data.reference_pipeline (written out as
+code, because the notebook runs in the sandbox without the harness), validated the way the test set was split.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from exercises._notebooks import LOAD_DATA, notebook, render
-from exercises._notebooks import starter as starter_notebook
+from takehome_harness.exercises._notebooks import LOAD_DATA, notebook, render
+from takehome_harness.exercises._notebooks import starter as starter_notebook
 
 INSTRUCTIONS = """\
 # Take-home: {title}

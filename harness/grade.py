@@ -1,8 +1,8 @@
 """Grade one submission: a short list of steps (unpack, validate, execute, collect, check, score, report), each
 a small function over one `_Grading` state; docs/architecture.md names the module behind each.
 
-Everything the candidate touched is untrusted: it is unpacked by harness.intake, run only in the sandbox,
-and read back as JSON/CSV/notebook JSON, never unpickled.
+Everything the candidate touched is untrusted: it is unpacked by takehome_harness.harness.intake, run only in the
+sandbox, and read back as JSON/CSV/notebook JSON, never unpickled.
 """
 from __future__ import annotations
 
@@ -16,23 +16,23 @@ from typing import Any
 
 import nbformat
 
-from graders import Finding, GradingContext, load_trace, run_checks
-from harness.errors import HarnessError, SandboxLost, SubmissionRejected
-from harness.grade_options import GradeOptions
-from harness.grading_data import Variant, prepare_workdir, resolve_variant, write_grader_data
-from harness.leftovers import GRADE_TEMP_PREFIX
-from harness.ownership import owned_temp_dir
-from harness.report.build import (
+from takehome_harness.graders import Finding, GradingContext, load_trace, run_checks
+from takehome_harness.harness.errors import HarnessError, SandboxLost, SubmissionRejected
+from takehome_harness.harness.grade_options import GradeOptions
+from takehome_harness.harness.grading_data import Variant, prepare_workdir, resolve_variant, write_grader_data
+from takehome_harness.harness.leftovers import GRADE_TEMP_PREFIX
+from takehome_harness.harness.ownership import owned_temp_dir
+from takehome_harness.harness.report.build import (
     candidate_name, claimed_info, exercise_info, internal_error_report, rejected_report, run_info,
     sandbox_lost_report, tool_version, utc_now,
 )
-from harness.report.html_report import HiddenCurves
-from harness.report.index import IndexRow, index_row
-from harness.report.model import PHASES, Outcome, Report, Scores, SubmissionInfo, debrief_from
-from harness.report.write import write_report
-from harness.sandbox.result import Limits, RunResult
-from harness.submission_files import list_submission_files, shadowing_warnings
-from harness.submission_identity import already_graded, input_sha256, submission_kind, submission_label
+from takehome_harness.harness.report.html_report import HiddenCurves
+from takehome_harness.harness.report.index import IndexRow, index_row
+from takehome_harness.harness.report.model import PHASES, Outcome, Report, Scores, SubmissionInfo, debrief_from
+from takehome_harness.harness.report.write import write_report
+from takehome_harness.harness.sandbox.result import Limits, RunResult
+from takehome_harness.harness.submission_files import list_submission_files, shadowing_warnings
+from takehome_harness.harness.submission_identity import already_graded, input_sha256, submission_kind, submission_label
 
 
 @dataclass
@@ -64,7 +64,7 @@ class GradeOutcome:
 
     @property
     def run_verdict(self) -> str:
-        """harness.sandbox.result.Verdict value ("not_run" when nothing ran)."""
+        """takehome_harness.harness.sandbox.result.Verdict value ("not_run" when nothing ran)."""
         return self.document["run"]["verdict"]
 
     @property
@@ -77,7 +77,8 @@ class GradeOutcome:
 
     @property
     def timings(self) -> dict[str, float]:
-        """Seconds per phase of the grade (harness.report.model.PHASES); empty in reports older than timings."""
+        """Seconds per phase of the grade (takehome_harness.harness.report.model.PHASES); empty in
+        reports older than timings."""
         return self.document["run"].get("timings", {})
 
 
@@ -140,7 +141,7 @@ class _Grading:
     started: str
     options: GradeOptions
     on_progress: Callable[[str], None] | None
-    submission: Any = None                       # harness.intake's unpacked submission
+    submission: Any = None                       # takehome_harness.harness.intake's unpacked submission
     variant: Variant | None = None
     limits: Limits | None = None
     data_dir: Path | None = None
@@ -163,8 +164,8 @@ class _Grading:
         self.step_seconds[step.__name__] = time.monotonic() - began
 
     def timings(self) -> dict[str, float]:
-        """Seconds per phase (harness.report.model.PHASES) of the steps that ran; write_report adds the report's
-        own once report.html is rendered."""
+        """Seconds per phase (takehome_harness.harness.report.model.PHASES) of the steps that ran; write_report adds the
+        report's own once report.html is rendered."""
         took = self.step_seconds
         cells = sum(s for s in self.run.cell_seconds if s is not None) if self.run else 0.0
         phases = {
@@ -179,8 +180,8 @@ class _Grading:
 
 
 def unpack(g: _Grading) -> None:
-    """Unpack with caps (harness.intake); list the files, flagging names that shadow modules."""
-    from harness.intake import unpack_submission
+    """Unpack with caps (takehome_harness.harness.intake); list the files, flagging names that shadow modules."""
+    from takehome_harness.harness.intake import unpack_submission
 
     chosen = g.options.exercise
     g.submission = unpack_submission(source=g.source, dest=g.tmp / "submission",
@@ -277,12 +278,12 @@ def _prepare_scoring(variant: Variant) -> Future:
     sandbox runs, together with the imports scoring and the report's plots need: the container has a CPU of
     its own, and this work would otherwise wait for it."""
     def prepare() -> tuple[Any, Any]:
-        from harness.report.plots import load_plotting
+        from takehome_harness.harness.report.plots import load_plotting
 
         load_plotting()
         if not variant.labels_allowed:
             return None, None
-        from harness.materialize import hidden_labels, reference_scores
+        from takehome_harness.harness.materialize import hidden_labels, reference_scores
 
         return (hidden_labels(exercise=variant.exercise, seed=variant.seed),
                 reference_scores(exercise=variant.exercise, seed=variant.seed))
@@ -294,6 +295,6 @@ def _prepare_scoring(variant: Variant) -> Future:
 
 
 def _sandbox_run(**kwargs: Any) -> RunResult:
-    from harness.sandbox.run import run_notebook
+    from takehome_harness.harness.sandbox.run import run_notebook
 
     return run_notebook(**kwargs)

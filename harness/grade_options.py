@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.exercise import Exercise, load_exercise
-from harness.sandbox.result import Limits
-from harness.sandbox.registry import choices as sandbox_choices
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import Exercise, load_exercise
+from takehome_harness.harness.sandbox.result import Limits
+from takehome_harness.harness.sandbox.registry import choices as sandbox_choices
 
 
 @dataclass(frozen=True)

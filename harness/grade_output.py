@@ -10,10 +10,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.batch import BatchResult, grade_batch
-from harness.grade import GradeOutcome
-from harness.grade_options import GradeOptions
-from harness.sandbox.registry import FALLBACK_NOTE
+from takehome_harness.harness.batch import BatchResult, grade_batch
+from takehome_harness.harness.grade import GradeOutcome
+from takehome_harness.harness.grade_options import GradeOptions
+from takehome_harness.harness.sandbox.registry import FALLBACK_NOTE
 
 
 def run_with_progress(*, sources: list[Path], out_dir: Path, options: GradeOptions, jobs: int,

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, SubmissionRejected
-from harness.exercise import Exercise, load_exercise
-from harness.report.model import VariantInfo
+from takehome_harness.harness.errors import HarnessError, SubmissionRejected
+from takehome_harness.harness.exercise import Exercise, load_exercise
+from takehome_harness.harness.report.model import VariantInfo
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Variant:
 
 def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -> Variant:
     """Which exercise and data: bundle.json wins; --exercise alone means the default data, no hidden labels."""
-    from harness.variants import grading_secret, variant_seed
+    from takehome_harness.harness.variants import grading_secret, variant_seed
 
     if bundle is not None:
         warnings = []
@@ -62,8 +62,8 @@ def write_grader_data(*, exercise: Exercise, variant: Variant, bundle: dict[str,
     Otherwise (another grading secret, an edited bundle.json, no secret at all) the run gets the default
     data and the hidden labels stay unused, because they would belong to different rows.
     """
-    from harness.materialize import write_data
-    from harness.variants import SECRET_ENV, secret_path, unverified_reason
+    from takehome_harness.harness.materialize import write_data
+    from takehome_harness.harness.variants import SECRET_ENV, secret_path, unverified_reason
 
     if bundle is None:
         write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)

@@ -21,8 +21,8 @@ from typing import IO, Any
 import jsonschema
 import nbformat
 
-from harness.errors import HarnessError, SubmissionRejected
-from harness.notebook_io import load_submitted_notebook
+from takehome_harness.harness.errors import HarnessError, SubmissionRejected
+from takehome_harness.harness.notebook_io import load_submitted_notebook
 
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".zst")

@@ -3,13 +3,13 @@ temp folders. Each carries its grading process as owner (harness/ownership.py), 
 grader that still runs, here or on another host, is never touched."""
 from __future__ import annotations
 
-from harness.ownership import remove_abandoned_temp_dirs
+from takehome_harness.harness.ownership import remove_abandoned_temp_dirs
 
 GRADE_TEMP_PREFIX = "harness-grade-"
 
 
 def remove_abandoned_temp_folders(*, everything: bool = False) -> int:
-    from harness.sandbox import workspace
+    from takehome_harness.harness.sandbox import workspace
 
     return remove_abandoned_temp_dirs((GRADE_TEMP_PREFIX, workspace.TEMP_PREFIX), everything=everything)
 
@@ -18,6 +18,6 @@ def sweep_leftovers(*, sandbox: str) -> None:
     """Run at the start of every `grade`: abandoned temp folders, and containers when Docker may be used."""
     remove_abandoned_temp_folders()
     if sandbox != "local":
-        from harness.sandbox.docker_backend import remove_abandoned_containers
+        from takehome_harness.harness.sandbox.docker_backend import remove_abandoned_containers
 
         remove_abandoned_containers()

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from harness.atomic_files import write_text_atomic
-from harness.errors import HarnessError
-from harness.exercise import Exercise, load_exercise
-from harness.user_dirs import cache_dir
+from takehome_harness.harness.atomic_files import write_text_atomic
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import Exercise, load_exercise
+from takehome_harness.harness.user_dirs import cache_dir
 
 # The reference scores depend on these besides the generator's code and the exercise's own files.
 _SCORE_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy")

@@ -14,7 +14,7 @@ import nbformat
 from nbformat.reader import NotJSONError, get_version
 from nbformat.validator import ValidationError, normalize
 
-from harness.errors import SubmissionRejected
+from takehome_harness.harness.errors import SubmissionRejected
 
 PYTHON3_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 TEXT_MIME_PREFIXES = ("text/", "application/json", "application/javascript", "image/svg+xml")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.errors import HarnessError
+from takehome_harness.harness.errors import HarnessError
 
 MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024
 # How many offending ids/rows an error message names before it only counts the rest.

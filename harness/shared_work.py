@@ -1,8 +1,9 @@
 """After a batch: work shared between submissions, as a finding in both reports and a list in the index.
 
 Three kinds of evidence, for the same exercise: notebooks whose own code (the starter's removed) largely matches
-(harness.similarity), byte-identical predictions files that are not a constant, and predictions that fit another
-candidate's data variant better than their own. Never a verdict: a concern with its evidence, for the reviewer.
+(takehome_harness.harness.similarity), byte-identical predictions files that are not a constant, and predictions that
+fit another candidate's data variant better than their own. Never a verdict: a concern with
+its evidence, for the reviewer.
 
 The reports were written per submission before this step, so each one involved is read back, given the finding
 and rendered again; both files are made in memory and validated before either is replaced, and a report that
@@ -19,9 +20,9 @@ from typing import Any
 
 import nbformat
 
-from graders.finding import Evidence, Finding, Status
-from harness.atomic_files import write_text_atomic
-from harness.similarity import CodePair, NotebookCode, code_cells, similar_pairs
+from takehome_harness.graders.finding import Evidence, Finding, Status
+from takehome_harness.harness.atomic_files import write_text_atomic
+from takehome_harness.harness.similarity import CodePair, NotebookCode, code_cells, similar_pairs
 
 CHECK_ID = "shared_work"
 TITLE = "Shared work across the batch"
@@ -111,15 +112,15 @@ def find_shared_work(submissions: list[Submission]) -> list[SharedPair]:
 def starter_notebook(exercise_id: str | None) -> Any | None:
     if exercise_id is None:
         return None
-    from harness.exercise import load_exercise
+    from takehome_harness.harness.exercise import load_exercise
 
     source = load_exercise(exercise_id).file(STARTER)
     return nbformat.reads(source.read_text(), as_version=4) if source.is_file() else None
 
 
 def _predictions_frame(path: Path, exercise_id: str) -> Any | None:
-    from harness.exercise import load_exercise
-    from harness.scoring import PredictionsContract, check_predictions
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.scoring import PredictionsContract, check_predictions
 
     contract = PredictionsContract.from_exercise(load_exercise(exercise_id))
     return check_predictions(path=path, contract=contract, expected_ids=None).frame
@@ -141,9 +142,9 @@ def identical_predictions(group: list[Submission], exercise_id: str) -> list[tup
 
 @cache
 def _variant_labels(exercise_id: str, bundle_id: str) -> Any:
-    from harness.exercise import load_exercise
-    from harness.materialize import hidden_labels
-    from harness.variants import grading_secret, variant_seed
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.materialize import hidden_labels
+    from takehome_harness.harness.variants import grading_secret, variant_seed
 
     exercise = load_exercise(exercise_id)
     seed = variant_seed(exercise_id=exercise_id, bundle_id=bundle_id, secret=grading_secret())
@@ -154,7 +155,7 @@ def _fit(frame: Any, labels: Any, exercise: Any) -> tuple[float, float | None]:
     """(share of the variant's test rows these predictions cover, primary metric on them)."""
     import pandas as pd
 
-    from harness.scoring import compute_metrics, row_keys
+    from takehome_harness.harness.scoring import compute_metrics, row_keys
 
     truth = pd.DataFrame({"key": row_keys(labels, exercise.id_columns).to_numpy(),
                           "target": labels[exercise.target_column].to_numpy()})
@@ -170,8 +171,8 @@ def _fit(frame: Any, labels: Any, exercise: Any) -> tuple[float, float | None]:
 def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submission, Submission, str, str]]:
     """(a, b, whose predictions, sentence) for predictions that fit the other's data variant better than their
     own: they cover its test rows when they do not cover their own, or they score clearly better on them."""
-    from harness.exercise import load_exercise
-    from harness.scoring import higher_is_better
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.scoring import higher_is_better
 
     exercise = load_exercise(exercise_id)
     verified = [s for s in group if s.bundle_id and s.predictions]
@@ -261,10 +262,10 @@ def _cells_side_by_side(pair: SharedPair, me: Submission) -> list[dict[str, Any]
 def rewrite_report(sub: Submission, finding: Finding | None) -> dict[str, Any]:
     """The report with its shared-work finding replaced, report.html and report.json written again; both are
     made and validated before either file is replaced. Returns the new report.json document."""
-    from harness.report.html_report import render_report_html
-    from harness.report.json_report import report_document, validation_errors, write_json_report
-    from harness.report.model import debrief_from
-    from harness.report.reload import report_from_document
+    from takehome_harness.harness.report.html_report import render_report_html
+    from takehome_harness.harness.report.json_report import report_document, validation_errors, write_json_report
+    from takehome_harness.harness.report.model import debrief_from
+    from takehome_harness.harness.report.reload import report_from_document
 
     report = report_from_document(sub.document)
     report.findings = [f for f in report.findings if f.check != CHECK_ID] + ([finding] if finding else [])
@@ -282,9 +283,9 @@ def _curves(sub: Submission) -> Any | None:
     """The ROC / precision-recall plot's data, from the kept predictions and the variant's hidden labels."""
     if not (sub.bundle_id and sub.predictions and sub.exercise_id):
         return None
-    from graders.score import checked_predictions, hidden_score
-    from harness.exercise import load_exercise
-    from harness.report.html_report import HiddenCurves
+    from takehome_harness.graders.score import checked_predictions, hidden_score
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.report.html_report import HiddenCurves
 
     exercise, labels = load_exercise(sub.exercise_id), _variant_labels(sub.exercise_id, sub.bundle_id)
     hidden = hidden_score(exercise=exercise, labels=labels,
@@ -328,7 +329,7 @@ def mark_batch(outcomes: list[Any]) -> SharedWork:
 
 
 def shared_pair_rows(shared: SharedWork, *, out_dir: Path) -> list[Any]:
-    from harness.report.index import SharedPairRow
+    from takehome_harness.harness.report.index import SharedPairRow
 
     href = lambda sub: (sub.report_dir / "report.html").relative_to(out_dir).as_posix()  # noqa: E731
     return [SharedPairRow(left=p.left.name, left_href=href(p.left), right=p.right.name, right_href=href(p.right),

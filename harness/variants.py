@@ -14,10 +14,10 @@ import secrets
 import stat
 from pathlib import Path
 
-from harness.atomic_files import write_bytes_atomic
-from harness.bundle_registry import BundleInfo, find_bundle, list_bundles, registry_path
-from harness.errors import HarnessError
-from harness.user_dirs import config_dir
+from takehome_harness.harness.atomic_files import write_bytes_atomic
+from takehome_harness.harness.bundle_registry import BundleInfo, find_bundle, list_bundles, registry_path
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.user_dirs import config_dir
 
 SECRET_ENV = "HARNESS_SECRET"
 SECRET_FILE_NAME = "variant-secret"

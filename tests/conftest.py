@@ -59,7 +59,7 @@ def assert_valid_report(path) -> dict:
     """Load a report.json and fail with the schema errors if it does not validate; returns the document."""
     import json
 
-    from harness.report.json_report import validation_errors
+    from takehome_harness.harness.report.json_report import validation_errors
 
     document = json.loads(open(path).read())
     errors = validation_errors(document)
@@ -84,13 +84,13 @@ def harness_home(tmp_path, monkeypatch):
 
 
 def fake_sandbox_run(calls: list):
-    """Stand-in for harness.grade._sandbox_run: "runs" a notebook by adding one output per code cell, writes
-    predictions for data/test.csv (random, seeded) when data was mounted, and records each call in `calls`."""
+    """Stand-in for takehome_harness.harness.grade._sandbox_run: "runs" a notebook by adding one output per code cell,
+    writes predictions for data/test.csv (random, seeded) when data was mounted, and records each call in `calls`."""
     import nbformat
     import numpy as np
     import pandas as pd
 
-    from harness.sandbox.result import RunResult, Verdict
+    from takehome_harness.harness.sandbox.result import RunResult, Verdict
 
     def run(*, notebook, workdir, data_dir, limits, backend, on_progress=None, predictions_name="predictions.csv",
             legacy=False):
@@ -125,5 +125,5 @@ def fake_sandbox_run(calls: list):
 def fake_sandbox(monkeypatch):
     """The stand-in sandbox for fast grade tests (fake_sandbox_run); the list of its calls."""
     calls = []
-    monkeypatch.setattr("harness.grade._sandbox_run", fake_sandbox_run(calls))
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", fake_sandbox_run(calls))
     return calls

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.exercise import Exercise, load_exercise, validate_spec
+from takehome_harness.harness.exercise import Exercise, load_exercise, validate_spec
 
 
 def forecasting_exercise(time_column: str | None = "date") -> Exercise:

@@ -75,7 +75,7 @@ class OwnEngine:
 
 def require_a_second_engine() -> None:
     """Skip (fail under CI=true) unless the shared engine, root, dockerd and the sandbox image are here."""
-    from harness.sandbox.image import image_tag
+    from takehome_harness.harness.sandbox.image import image_tag
 
     def unavailable(reason: str) -> None:
         if in_ci():
@@ -93,7 +93,7 @@ def require_a_second_engine() -> None:
 def started_engine(parent: str, *, masked: tuple[Path, ...] = ()) -> OwnEngine:
     """A running engine of our own under a fresh folder in `parent`, with the sandbox image copied into it
     from the shared engine through both engines' APIs."""
-    from harness.sandbox.docker_backend import connect_engine, copy_image
+    from takehome_harness.harness.sandbox.docker_backend import connect_engine, copy_image
 
     engine = OwnEngine(Path(tempfile.mkdtemp(prefix="harness-engine-", dir=parent)), masked=masked)
     try:
@@ -115,7 +115,7 @@ def stop_and_remove(engine: OwnEngine) -> None:
 
 
 def containers_on(engine: OwnEngine) -> list:
-    from harness.sandbox.image import LABEL
+    from takehome_harness.harness.sandbox.image import LABEL
 
     client = engine.client()
     try:

@@ -13,13 +13,14 @@ import nbformat
 import pytest
 from conftest import assert_valid_report
 
-from harness.atomic_files import KILL_HOOK_ENV, TEMP_MARK, remove_abandoned_temp_files, write_text_atomic
+from takehome_harness.harness.atomic_files import (KILL_HOOK_ENV, TEMP_MARK, remove_abandoned_temp_files,
+                                                   write_text_atomic)
 
 TESTS = Path(__file__).parent
 # The real `grade` command with the stand-in sandbox (tests/conftest.py), in a process the test can lose.
-GRADE_WITH_FAKE_SANDBOX = (f"import sys; sys.path.insert(0, {str(TESTS)!r}); import conftest, harness.grade; "
-                           "harness.grade._sandbox_run = conftest.fake_sandbox_run([]); "
-                           "from harness.cli import grade; grade()")
+GRADE_WITH_FAKE_SANDBOX = (f"import sys; sys.path.insert(0, {str(TESTS)!r}); import conftest, takehome_harness.harness.grade; "
+                           "takehome_harness.harness.grade._sandbox_run = conftest.fake_sandbox_run([]); "
+                           "from takehome_harness.harness.cli import grade; grade()")
 
 
 def test_a_failed_write_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from nbformat import v4
 
-from graders import baseline
-from graders.finding import GradingContext, Status
+from takehome_harness.graders import baseline
+from takehome_harness.graders.finding import GradingContext, Status
 from trace_events import fit, metric, predict, rows
 
 

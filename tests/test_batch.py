@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import assert_valid_report, in_ci
 
-from harness.batch import grade_batch
-from harness.grade_options import GradeOptions
-from harness.cli import grade
+from takehome_harness.harness.batch import grade_batch
+from takehome_harness.harness.grade_options import GradeOptions
+from takehome_harness.harness.cli import grade
 
 ROOT = Path(__file__).parents[1]
 REFERENCE = ROOT / "exercises" / "churn" / "reference_solution.ipynb"
@@ -69,7 +69,7 @@ def test_parallel_batch_writes_every_report_index_and_csv(harness_home, tmp_path
 
 def test_a_crashing_job_becomes_an_internal_error_report_and_the_rest_finish(harness_home, tmp_path,
                                                                                fake_sandbox, monkeypatch):
-    import harness.grade as grade_module
+    import takehome_harness.harness.grade as grade_module
 
     real = grade_module._sandbox_run
 
@@ -123,7 +123,7 @@ def containers(tmp_root: Path) -> list[str]:
     """Sandbox containers (by label) whose run's temp folder is under tmp_root, i.e. this test's own runs."""
     from hostile.grading import docker_containers
 
-    from harness.sandbox.image import LABEL
+    from takehome_harness.harness.sandbox.image import LABEL
 
     return docker_containers(LABEL, mounting=tmp_root)
 
@@ -159,12 +159,12 @@ def ten_submissions(root: Path, bundle_zip: Path) -> list[Path]:
 @pytest.mark.slow
 @pytest.mark.docker
 def test_batch_of_ten_with_hostile_submissions_through_the_cli(harness_home, tmp_path):
-    from harness.bundle import create_bundle
+    from takehome_harness.harness.bundle import create_bundle
 
     bundle_zip = Path(create_bundle(exercise_id="churn", candidate="Batch Tester", out_dir=tmp_path / "b").path)
     sources = ten_submissions(tmp_path / "subs", bundle_zip)
     out = tmp_path / "out"
-    args = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources),
+    args = [sys.executable, "-c", "from takehome_harness.harness.cli import grade; grade()", *map(str, sources),
             "--out", str(out), "--jobs", "2", "--timeout", "60", "--exercise", "churn", "--json",
             "--sandbox", "docker" if in_ci() else "auto"]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=grader_env(tmp_path))
@@ -196,7 +196,7 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_container(harness_home, tmp_path):
     sources = [notebook(tmp_path / f"loop{i}.ipynb", "import time\nwhile True:\n    time.sleep(0.1)")
                for i in range(3)]
     out = tmp_path / "out"
-    args = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources), "--out", str(out),
+    args = [sys.executable, "-c", "from takehome_harness.harness.cli import grade; grade()", *map(str, sources), "--out", str(out),
             "--jobs", "2", "--timeout", "300", "--sandbox", "docker" if in_ci() else "auto"]
     # a shell's background job inherits SIGINT ignored; a terminal's Ctrl-C reaches a process that handles it
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=grader_env(tmp_path),
@@ -216,18 +216,18 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_container(harness_home, tmp_path):
 
 
 def test_each_input_is_hashed_once(harness_home, tmp_path, fake_sandbox, monkeypatch):
-    import harness.batch
-    import harness.grade
+    import takehome_harness.harness.batch
+    import takehome_harness.harness.grade
 
     hashed: list[Path] = []
-    real = harness.grade.input_sha256
+    real = takehome_harness.harness.grade.input_sha256
 
     def counting(source: Path) -> str:
         hashed.append(Path(source))
         return real(source)
 
-    monkeypatch.setattr(harness.batch, "input_sha256", counting)
-    monkeypatch.setattr(harness.grade, "input_sha256", counting)
+    monkeypatch.setattr(takehome_harness.harness.batch, "input_sha256", counting)
+    monkeypatch.setattr(takehome_harness.harness.grade, "input_sha256", counting)
     sources = [notebook(tmp_path / f"in/{name}.ipynb", "x = 1") for name in ("a", "b")]
     result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(sandbox="local"))
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"]

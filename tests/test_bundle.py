@@ -17,15 +17,15 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from harness import bundle as bundle_module
-from harness.bundle import create_bundle, render_submission_script
-from harness.bundle_registry import list_bundles
-from harness.cli import harness
-from harness.errors import HarnessError
-from harness.exercise import load_exercise
-from harness.materialize import data_files, hidden_labels
-from harness.sandbox.packages import LIBRARIES, locked_versions
-from harness.variants import load_secret, secret_path, variant_seed
+from takehome_harness.harness import bundle as bundle_module
+from takehome_harness.harness.bundle import create_bundle, render_submission_script
+from takehome_harness.harness.bundle_registry import list_bundles
+from takehome_harness.harness.cli import harness
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import data_files, hidden_labels
+from takehome_harness.harness.sandbox.packages import LIBRARIES, locked_versions
+from takehome_harness.harness.variants import load_secret, secret_path, variant_seed
 
 TOP = "churn-take-home"
 STAND_IN_LOCK = b"# stand-in for harness/sandbox/requirements.lock\npandas==3.0.0\nscikit-learn==1.9.0\n"
@@ -193,7 +193,7 @@ def test_empty_candidate_name_is_refused(tmp_path):
 
 
 def test_bundle_through_the_real_entry_point_reports_errors_without_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "harness", "bundle", "missing-exercise", "--candidate", "X",
+    result = subprocess.run([sys.executable, "-m", "takehome_harness.harness", "bundle", "missing-exercise", "--candidate", "X",
                              "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False,
                             env={**os.environ, "HARNESS_HOME": str(tmp_path / "home")})
     assert result.returncode != 0
@@ -320,7 +320,7 @@ def test_make_submission_rejects_missing_predictions(unpacked):
 
 
 def _record_many(worker: int) -> None:
-    from harness.bundle_registry import BundleInfo, record_bundle
+    from takehome_harness.harness.bundle_registry import BundleInfo, record_bundle
 
     for n in range(50):
         record_bundle(BundleInfo(bundle_id=f"w{worker}-{n}", exercise_id="churn", exercise_version="1.0",

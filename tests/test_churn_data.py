@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from datasets import churn
-from harness.exercise import load_exercise
-from harness.materialize import data_files, hidden_labels, write_data
+from takehome_harness.datasets import churn
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import data_files, hidden_labels, write_data
 
 SEED = load_exercise("churn").default_seed
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import in_ci
 from corpus import CASES
 from corpus.run import grade, make_data, run_case
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders import data_handling
-from graders.finding import GradingContext, Status
-from harness.exercise import load_exercise
+from takehome_harness.graders import data_handling
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.exercise import load_exercise
 
 EXERCISE = load_exercise("churn")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from datasets import demand
-from harness.exercise import load_exercise
-from harness.materialize import data_files
+from takehome_harness.datasets import demand
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import data_files
 
 EXERCISE = load_exercise("demand")
 

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from conftest import assert_valid_report, fake_sandbox_run
 from own_engine import containers_on, require_a_second_engine, started_engine, stop_and_remove
 
-from harness.cli import grade
-from harness.errors import SandboxLost
+from takehome_harness.harness.cli import grade
+from takehome_harness.harness.errors import SandboxLost
 
 ENGINE_MESSAGE = "The Docker engine stopped during the run"
 
@@ -44,7 +44,7 @@ def engine_stops_at(monkeypatch, name: str) -> None:
             raise SandboxLost("the Docker engine stopped during the run")
         return run(**kwargs)
 
-    monkeypatch.setattr("harness.grade._sandbox_run", sandbox)
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", sandbox)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -65,7 +65,7 @@ def test_lost_engine_reports_the_running_one_lists_the_rest_and_keeps_the_index(
     index, rows = (out / "index.html").read_text(), (out / "summary.csv").read_text().splitlines()
     assert all(f"{name}/report.html" in index for name in reported) and len(rows) == len(reported) + 1
 
-    monkeypatch.setattr("harness.grade._sandbox_run", fake_sandbox_run([]))
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", fake_sandbox_run([]))
     again = CliRunner().invoke(grade, [*map(str, sources), "--out", str(out), "--json"])
     assert again.exit_code == 0
     reports = json.loads(again.stdout)["reports"]
@@ -100,7 +100,7 @@ def test_engine_stopped_mid_batch_then_rerun_grades_all_and_leaves_nothing(harne
     out, tmp = tmp_path / "out", tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "DOCKER_HOST": own_engine.url, "TMPDIR": str(tmp)}
-    command = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources), "--out", str(out),
+    command = [sys.executable, "-c", "from takehome_harness.harness.cli import grade; grade()", *map(str, sources), "--out", str(out),
                "--sandbox", "docker", "--timeout", "120", "--json"]
     grader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     seen: set[str] = set()

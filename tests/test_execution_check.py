@@ -8,10 +8,10 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from graders import execution
-from graders._notebook_ast import parse_code_cells
-from graders.finding import GradingContext, Status
-from harness.sandbox.result import Limits, RunResult, Verdict
+from takehome_harness.graders import execution
+from takehome_harness.graders._notebook_ast import parse_code_cells
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.sandbox.result import Limits, RunResult, Verdict
 
 
 def _cell(source: str, count: int | None = None, stdout: str | None = None, result: str | None = None):
@@ -193,7 +193,7 @@ def test_real_kernel_rerun_reproduces_ordinary_outputs():
 
 @pytest.mark.slow
 def test_real_local_run_of_a_failing_notebook(tmp_path):
-    from harness.sandbox.run import run_notebook
+    from takehome_harness.harness.sandbox.run import run_notebook
 
     nb = _nb(_cell("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})", 1),
              _cell("df['tenure'].mean()", 2, result="3.5"))

@@ -5,6 +5,7 @@ import importlib
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from nbclient import NotebookClient
 
-import harness.exercise as exercise_module
-from datasets.churn import score_probabilities
-from exercises.churn import notebooks
-from harness.cli import harness
-from harness.errors import HarnessError
-from harness.exercise import list_exercises, load_exercise, parse_exercise
-from harness.materialize import hidden_labels, reference_scores, write_data
+import takehome_harness.harness.exercise as exercise_module
+from takehome_harness.datasets.churn import score_probabilities
+from takehome_harness.exercises.churn import notebooks
+from takehome_harness.harness.cli import harness
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import list_exercises, load_exercise, parse_exercise
+from takehome_harness.harness.materialize import hidden_labels, reference_scores, write_data
 
 ROOT = Path(__file__).resolve().parents[1]
 CHURN_JSON = ROOT / "exercises" / "churn" / "exercise.json"
@@ -83,8 +84,9 @@ def test_exercises_command_lists_each_with_task_metric_and_time_box():
     assert rows["delivery"][2:5] == ["regression", "mae", "4h"]
 
 
-NOTEBOOK_SOURCES = {ex.id: importlib.import_module(f"exercises.{ex.id}.notebooks") for ex in list_exercises()
-                    if importlib.util.find_spec(f"exercises.{ex.id}.notebooks") is not None}
+NOTEBOOK_SOURCES = {ex.id: importlib.import_module(f"takehome_harness.exercises.{ex.id}.notebooks")
+                    for ex in list_exercises()
+                    if importlib.util.find_spec(f"takehome_harness.exercises.{ex.id}.notebooks") is not None}
 
 
 @pytest.mark.parametrize("exercise_id, relative", [(e, r) for e, m in NOTEBOOK_SOURCES.items() for r in m.NOTEBOOKS])
@@ -92,7 +94,7 @@ def test_committed_notebooks_are_built_from_the_source(exercise_id, relative):
     source = NOTEBOOK_SOURCES[exercise_id]
     committed = (ROOT / "exercises" / exercise_id / relative).read_text(encoding="utf-8")
     assert committed == source.render(source.NOTEBOOKS[relative]()), \
-        f"run: .venv/bin/python -m exercises.{exercise_id}.notebooks"
+        f"run: .venv/bin/python -m takehome_harness.exercises.{exercise_id}.notebooks"
 
 
 @pytest.mark.parametrize("exercise", list_exercises(), ids=lambda e: e.id)
@@ -110,6 +112,14 @@ def test_declared_metric_direction_must_match_the_metric(tmp_path):
     folder = broken_spec_folder(tmp_path, lambda s: s["metrics"].update(higher_is_better=False))
     with pytest.raises(HarnessError, match="metrics/higher_is_better"):
         parse_exercise((folder / "exercise.json").read_text(), folder=folder, source="churn/exercise.json")
+
+
+def test_a_generator_named_as_before_the_packages_moved_gets_its_new_name(tmp_path):
+    before = load_exercise("churn").spec["data"]["generator"].removeprefix("takehome_harness.")
+    folder = broken_spec_folder(tmp_path, lambda s: s["data"].update(generator=before))
+    with pytest.raises(HarnessError, match=re.escape(f"field 'data/generator' is {before}")) as caught:
+        parse_exercise((folder / "exercise.json").read_text(), folder=folder, source="churn/exercise.json")
+    assert str(caught.value).endswith(f"write takehome_harness.{before}")
 
 
 def test_starter_has_the_sections_and_the_exact_placeholder():
@@ -166,9 +176,9 @@ def test_non_editable_install_finds_exercises_and_templates(tmp_path):
                     "--quiet", "--disable-pip-version-check"], check=True, timeout=300,
                    capture_output=True)
     probe = (
-        "import harness, datasets\n"
-        "from harness.exercise import load_exercise\n"
-        "from harness.bundle import render_submission_script, render_instructions\n"
+        "from takehome_harness import harness, datasets\n"
+        "from takehome_harness.harness.exercise import load_exercise\n"
+        "from takehome_harness.harness.bundle import render_submission_script, render_instructions\n"
         "ex = load_exercise('churn')\n"
         "assert ex.file('starter.ipynb').is_file() and ex.file('reference_solution.ipynb').is_file()\n"
         "assert ex.file('example_submission').joinpath('notebook.ipynb').is_file()\n"
@@ -186,7 +196,7 @@ def test_non_editable_install_finds_exercises_and_templates(tmp_path):
 
 
 def test_reference_scores_are_cached_on_disk_per_variant(harness_home, monkeypatch):
-    from harness import materialize
+    from takehome_harness.harness import materialize
 
     exercise = load_exercise("churn")
     materialize._reference_scores_cached.cache_clear()   # other tests' variants stay out of this one

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from own_data import write_tickets_csv
 
-from harness.bundle import create_bundle
-from harness.cli import harness
-from harness.exercise import load_exercise
-from harness.materialize import data_files, hidden_labels
-from harness.variants import load_secret, variant_seed
+from takehome_harness.harness.bundle import create_bundle
+from takehome_harness.harness.cli import harness
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import data_files, hidden_labels
+from takehome_harness.harness.variants import load_secret, variant_seed
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from nbformat import v4
 
-from graders import heldout
-from graders.finding import GradingContext, Status
-from harness.exercise import load_exercise
+from takehome_harness.graders import heldout
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.exercise import load_exercise
 
 LOAD = "import pandas as pd\ntrain = pd.read_csv('data/train.csv')"
 

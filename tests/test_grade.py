@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from conftest import assert_valid_report
 from hostile.grading import submission_from_bundle
 
-from harness.cli import grade
-from harness.errors import SandboxUnavailable
-from harness.grade import grade_submission
-from harness.grade_options import GradeOptions
+from takehome_harness.harness.cli import grade
+from takehome_harness.harness.errors import SandboxUnavailable
+from takehome_harness.harness.grade import grade_submission
+from takehome_harness.harness.grade_options import GradeOptions
 
 REFERENCE = Path(__file__).parents[1] / "exercises" / "churn" / "reference_solution.ipynb"
 CANDIDATE = "Grace Hopper"
@@ -28,7 +28,7 @@ def invoke(*args: str):
 
 @pytest.fixture
 def bundle_zip(harness_home, tmp_path):
-    from harness.bundle import create_bundle
+    from takehome_harness.harness.bundle import create_bundle
 
     return Path(create_bundle(exercise_id="churn", candidate=CANDIDATE, out_dir=tmp_path / "bundles").path)
 
@@ -140,7 +140,7 @@ def test_sandbox_unavailable_exits_3(harness_home, tmp_path, monkeypatch):
     def no_engine(**kwargs):
         raise SandboxUnavailable("no Docker engine is reachable")
 
-    monkeypatch.setattr("harness.grade._sandbox_run", no_engine)
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", no_engine)
     result = invoke(REFERENCE, "--exercise", "churn", "--sandbox", "docker", "--out", tmp_path / "out")
     assert result.exit_code == 3
     assert "no Docker engine" in result.output and "Traceback" not in result.output
@@ -150,7 +150,7 @@ def test_internal_error_still_writes_a_report_and_exits_4(harness_home, tmp_path
     def broken(**kwargs):
         raise RuntimeError("scoring exploded")
 
-    monkeypatch.setattr("graders.score.hidden_score", broken)
+    monkeypatch.setattr("takehome_harness.graders.score.hidden_score", broken)
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
     assert result.exit_code == 4
     report = assert_valid_report(tmp_path / "out" / "reference_solution" / "report.json")
@@ -212,7 +212,7 @@ def test_json_output_and_limit_overrides(harness_home, tmp_path, fake_sandbox):
 
 
 def test_each_phase_is_timed_in_the_report_and_the_json_summary(harness_home, tmp_path, fake_sandbox):
-    from harness.report.model import PHASES
+    from takehome_harness.harness.report.model import PHASES
 
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out", "--json")
     (entry,) = json.loads(result.stdout)["reports"]
@@ -238,11 +238,12 @@ def test_help_documents_exit_codes():
 
 
 def test_bundle_json_wins_over_a_different_exercise_option(bundle_zip, tmp_path, fake_sandbox, monkeypatch):
-    from harness.exercise import Exercise, load_exercise
+    from takehome_harness.harness.exercise import Exercise, load_exercise
 
     churn = load_exercise("churn")
     other = Exercise(spec={**churn.spec, "id": "other"}, folder=churn.folder)
-    monkeypatch.setattr("harness.grade_options.load_exercise", lambda exercise_id: other)  # as if it existed
+    # as if it existed
+    monkeypatch.setattr("takehome_harness.harness.grade_options.load_exercise", lambda exercise_id: other)
     outcome = grade_submission(source=submission(bundle_zip, tmp_path / "grace.zip"), out_dir=tmp_path / "out",
                                options=GradeOptions(exercise_id="other"))
     report = assert_valid_report(outcome.report_dir / "report.json")
@@ -273,8 +274,8 @@ def test_a_project_folder_runs_its_notebook_from_its_own_folder(harness_home, tm
 
 def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness_home, tmp_path, fake_sandbox,
                                                                           monkeypatch):
-    import graders._static
-    import graders._trace
+    import takehome_harness.graders._static as static
+    import takehome_harness.graders._trace as trace
 
     calls = {"analyse": 0, "read_static": 0}
 
@@ -284,27 +285,27 @@ def test_one_trace_analysis_and_one_static_reading_per_graded_submission(harness
             return real(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(graders._trace, "analyse", counted("analyse", graders._trace.analyse))
-    monkeypatch.setattr(graders._static, "read_static", counted("read_static", graders._static.read_static))
+    monkeypatch.setattr(trace, "analyse", counted("analyse", trace.analyse))
+    monkeypatch.setattr(static, "read_static", counted("read_static", static.read_static))
     result = invoke(REFERENCE, "--exercise", "churn", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert calls == {"analyse": 1, "read_static": 1}
     # no check keeps a reference of its own to either (which this count could not see)
-    from graders import all_checks
+    from takehome_harness.graders import all_checks
 
     assert not [m.__name__ for m in all_checks() if {"analyse", "read_static"} & set(vars(m))]
 
 
 def test_the_hidden_score_is_computed_once_and_the_check_and_the_report_show_the_same(bundle_zip, tmp_path,
                                                                                      fake_sandbox, monkeypatch):
-    import graders.score
+    import takehome_harness.graders.score
 
     calls = {"checked_predictions": 0, "hidden_score": 0, "claimed_scores": 0}
     for name in calls:
-        def wrapper(*args, _name=name, _real=getattr(graders.score, name), **kwargs):
+        def wrapper(*args, _name=name, _real=getattr(takehome_harness.graders.score, name), **kwargs):
             calls[_name] += 1
             return _real(*args, **kwargs)
-        monkeypatch.setattr(graders.score, name, wrapper)
+        monkeypatch.setattr(takehome_harness.graders.score, name, wrapper)
     assert invoke(submission(bundle_zip, tmp_path / "grace.zip"), "--out", tmp_path / "out").exit_code == 0
     assert calls == {"checked_predictions": 1, "hidden_score": 1, "claimed_scores": 1}
     report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
@@ -315,7 +316,7 @@ def test_the_hidden_score_is_computed_once_and_the_check_and_the_report_show_the
 def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them():
     """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
     workers, or every process of the batch carries them (and the start-up waits for them)."""
-    code = ("import sys, harness.batch, harness.grade, harness.grade_output; "
+    code = ("import sys, takehome_harness.harness.batch, takehome_harness.harness.grade, takehome_harness.harness.grade_output; "
             "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

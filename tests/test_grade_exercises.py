@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from conftest import assert_valid_report, in_ci
 from own_data import write_tickets_csv
 
-from harness.bundle import create_bundle
-from harness.cli import grade, harness
-from harness.exercise import load_exercise
-from harness.exercise_new import new_exercise
+from takehome_harness.harness.bundle import create_bundle
+from takehome_harness.harness.cli import grade, harness
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.exercise_new import new_exercise
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 

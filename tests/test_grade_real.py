@@ -11,7 +11,7 @@ from conftest import assert_valid_report, in_ci
 from corpus import CASES
 from hostile.grading import submission_from_bundle
 
-from harness.cli import grade
+from takehome_harness.harness.cli import grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -28,7 +28,7 @@ def run_grade(*args) -> dict:
 
 
 def test_reference_solution_passes_every_check(harness_home, tmp_path):
-    from harness.bundle import create_bundle
+    from takehome_harness.harness.bundle import create_bundle
 
     bundle_zip = Path(create_bundle(exercise_id="churn", candidate="Reference", out_dir=tmp_path / "b").path)
     sub = submission_from_bundle(bundle_zip, tmp_path / "reference.zip", REFERENCE.read_bytes())

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from nbformat import v4
 
-from graders import heldout
-from graders.finding import GradingContext, Status
-from harness.exercise import load_exercise
+from takehome_harness.graders import heldout
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.exercise import load_exercise
 from forecasting import forecasting_exercise
 from trace_events import fit, metric, predict, rows
 

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from hostile import archives, notebooks
 
-from harness.errors import HarnessError, SubmissionRejected
-from harness.intake import IntakeLimits, unpack_submission
+from takehome_harness.harness.errors import HarnessError, SubmissionRejected
+from takehome_harness.harness.intake import IntakeLimits, unpack_submission
 
 
 def files_under(root: Path) -> set[str]:

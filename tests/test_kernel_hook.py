@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graders._trace import load_trace
+from takehome_harness.graders._trace import load_trace
 
 HOOK = Path(__file__).resolve().parents[1] / "harness" / "sandbox" / "kernel_hook.py"
 

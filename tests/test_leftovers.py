@@ -13,14 +13,14 @@ import nbformat
 import pytest
 from conftest import in_ci
 
-from harness.ownership import OWNER_FILE, current_owner, owner_is_gone, remove_abandoned_temp_dirs
+from takehome_harness.harness.ownership import OWNER_FILE, current_owner, owner_is_gone, remove_abandoned_temp_dirs
 
-GRADE = "from harness.cli import grade; grade()"
+GRADE = "from takehome_harness.harness.cli import grade; grade()"
 
 
 def dead_owner() -> str:
     """The owner string of a process that has exited."""
-    out = subprocess.run([sys.executable, "-c", "from harness.ownership import current_owner; print(current_owner())"],
+    out = subprocess.run([sys.executable, "-c", "from takehome_harness.harness.ownership import current_owner; print(current_owner())"],
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
@@ -60,7 +60,7 @@ def running_containers_mounting(root: Path) -> list[str]:
     """Sandbox containers whose run's temp folder is under root."""
     from hostile.grading import docker_containers
 
-    from harness.sandbox.image import LABEL
+    from takehome_harness.harness.sandbox.image import LABEL
 
     return docker_containers(LABEL, mounting=root)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.sandbox.backend import LEGACY_PATH
+from takehome_harness.harness.sandbox.backend import LEGACY_PATH
 
 PROBE = f"""
 import runpy

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import assert_valid_report, fake_sandbox_run
 from test_atomic_writes import assert_nothing_half_written
 
-from harness.cli import grade
+from takehome_harness.harness.cli import grade
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def fault_on_second_run(monkeypatch, fault) -> None:
             fault()
         return run(**kwargs)
 
-    monkeypatch.setattr("harness.grade._sandbox_run", sandbox)
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", sandbox)
 
 
 def assert_stops_with_one_line_then_resumes(sources: list[Path], out: Path, monkeypatch, repair) -> None:
@@ -72,7 +72,7 @@ def assert_stops_with_one_line_then_resumes(sources: list[Path], out: Path, monk
     assert_nothing_half_written(out)
 
     repair()
-    monkeypatch.setattr("harness.grade._sandbox_run", fake_sandbox_run([]))
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", fake_sandbox_run([]))
     again = CliRunner().invoke(grade, [*map(str, sources), "--out", str(out), "--json"])
     assert again.exit_code == 0, again.output
     reports = {Path(r["report_dir"]).name: r for r in json.loads(again.stdout)["reports"]}

@@ -20,8 +20,8 @@ from hostile import attacks
 from hostile.grading import docker_containers, submission_from_bundle
 from own_engine import containers_on, require_a_second_engine, started_engine, stop_and_remove
 
-from harness.cli import grade
-from harness.sandbox.image import LABEL, image_tag
+from takehome_harness.harness.cli import grade
+from takehome_harness.harness.sandbox.image import LABEL, image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -52,7 +52,7 @@ def remote_engine(tmp_path_factory):
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory) -> dict[str, list[Path]]:
     """Two batches: ordinary notebooks (generous time limit) and attacks (short limits)."""
-    from harness.bundle import create_bundle
+    from takehome_harness.harness.bundle import create_bundle
 
     root = tmp_path_factory.mktemp("remote-subs")
     cases = []

@@ -7,10 +7,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from graders import execution
-from graders._removed_apis import removed_api
-from graders.finding import GradingContext, Status
-from harness.sandbox.result import Limits, RunResult, Verdict
+from takehome_harness.graders import execution
+from takehome_harness.graders._removed_apis import removed_api
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.sandbox.result import Limits, RunResult, Verdict
 
 SETUP = """\
 import io

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CHROMIUM, assert_valid_report
 
-from harness.cli import grade
+from takehome_harness.harness.cli import grade
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,8 +117,8 @@ def test_report_renders_and_nothing_from_the_notebook_runs_or_loads(harness_home
 
 
 def test_index_page_renders_with_its_pinned_script(harness_home, tmp_path, fake_sandbox, server):
-    from harness.batch import grade_batch
-    from harness.grade_options import GradeOptions
+    from takehome_harness.harness.batch import grade_batch
+    from takehome_harness.harness.grade_options import GradeOptions
 
     sources = []
     for name in ("ada", "bob"):
@@ -135,7 +135,7 @@ def test_index_page_renders_with_its_pinned_script(harness_home, tmp_path, fake_
 
 
 def test_index_filters_to_the_submissions_that_need_a_closer_look(tmp_path, server):
-    from harness.report.index import IndexRow, write_index_html
+    from takehome_harness.harness.report.index import IndexRow, write_index_html
 
     def row(name: str, closer_look: list[str]) -> IndexRow:
         return IndexRow(name=name, label=name, outcome="graded", verdict="completed", hidden=0.8, claimed=None,

@@ -9,11 +9,11 @@ import nbformat
 import pytest
 from matplotlib.figure import Figure
 
-from graders.finding import Evidence, Finding, Status
-from harness.report.html_report import REPORT_CSP, render_report_html, writeup_text
-from harness.report.model import Outcome, Report, RunInfo, Scores, SubmissionInfo, debrief_from
-from harness.report.notebook_html import render_cells, render_markdown, render_output, sanitize_html
-from harness.terminal_text import strip_ansi
+from takehome_harness.graders.finding import Evidence, Finding, Status
+from takehome_harness.harness.report.html_report import REPORT_CSP, render_report_html, writeup_text
+from takehome_harness.harness.report.model import Outcome, Report, RunInfo, Scores, SubmissionInfo, debrief_from
+from takehome_harness.harness.report.notebook_html import render_cells, render_markdown, render_output, sanitize_html
+from takehome_harness.harness.terminal_text import strip_ansi
 
 
 def png_base64() -> str:
@@ -120,7 +120,7 @@ def test_report_sorts_findings_by_severity_and_links_evidence_to_cells():
 def test_report_has_score_table_plots_and_writeup():
     import numpy as np
 
-    from harness.report.html_report import HiddenCurves
+    from takehome_harness.harness.report.html_report import HiddenCurves
 
     writeup = finding("writeup", Status.PASS, details={"text": "## Next steps\n\n- try *gradient boosting*"})
     scores = Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.79}, baseline={"roc_auc": 0.5},

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from corpus.identity import compare_runs, comparable, differences
 
-from harness.report.build import rejected_report
-from harness.report.json_report import report_document
-from harness.report.model import SubmissionInfo
+from takehome_harness.harness.report.build import rejected_report
+from takehome_harness.harness.report.json_report import report_document
+from takehome_harness.harness.report.model import SubmissionInfo
 
 
 def _report(**run: object) -> dict:

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from graders.finding import Evidence, Finding, Status
-from harness.report.json_report import report_document, report_schema, validation_errors, write_json_report
-from harness.report.model import (
+from takehome_harness.graders.finding import Evidence, Finding, Status
+from takehome_harness.harness.report.json_report import (report_document, report_schema, validation_errors,
+                                                         write_json_report)
+from takehome_harness.harness.report.model import (
     ClaimedScoreInfo, ExerciseInfo, Outcome, Report, RunInfo, Scores, SubmissionInfo, VariantInfo, debrief_from,
 )
 
@@ -78,7 +79,7 @@ def test_invalid_report_is_never_written(tmp_path):
 
 
 def test_a_written_document_reads_back_into_the_same_report():
-    from harness.report.reload import report_from_document
+    from takehome_harness.harness.report.reload import report_from_document
 
     document = report_document(full_report())
     assert report_document(report_from_document(copy.deepcopy(document))) == document

@@ -5,9 +5,9 @@ import re
 
 from test_report_html import finding, make_report
 
-from graders.finding import Status
-from harness.report.html_report import render_report_html
-from harness.report.reviewer_summary import first_sentence, reviewer_summary
+from takehome_harness.graders.finding import Status
+from takehome_harness.harness.report.html_report import render_report_html
+from takehome_harness.harness.report.reviewer_summary import first_sentence, reviewer_summary
 
 CHECKS = ["execution", "score", "baseline", "heldout", "writeup", "data_handling"]
 
@@ -59,7 +59,7 @@ def test_the_report_ends_its_summary_card_with_the_lines_linked_to_findings():
 
 
 def test_closer_look_names_what_failed_or_worried_and_what_did_not_run():
-    from harness.report.index import closer_look_reasons
+    from takehome_harness.harness.report.index import closer_look_reasons
 
     def document(outcome="graded", verdict="completed", statuses=(), verified=None):
         return {"outcome": outcome, "run": {"verdict": verdict},

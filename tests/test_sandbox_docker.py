@@ -13,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from harness.errors import SandboxUnavailable
-from harness.sandbox.docker_backend import WORKSPACE_LABEL
-from harness.sandbox.result import Limits, Verdict
-from harness.sandbox.run import run_notebook
+from takehome_harness.harness.errors import SandboxUnavailable
+from takehome_harness.harness.sandbox.docker_backend import WORKSPACE_LABEL
+from takehome_harness.harness.sandbox.result import Limits, Verdict
+from takehome_harness.harness.sandbox.run import run_notebook
 from tests.sandbox_notebooks import (FORK_BOMB, FREEZES_RUNNER, IGNORES_SIGINT, INFINITE_LOOP, KILLS_RUNNER,
                                      MEMORY_BOMB, OS_EXIT, SOLVED, make_data, make_submission)
 
@@ -27,7 +27,7 @@ SLACK_SECONDS = 12     # container start + kernel start + the host's grace perio
 
 @pytest.fixture(autouse=True)
 def unique_workspace_prefix(monkeypatch, tmp_path):
-    monkeypatch.setattr("harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
+    monkeypatch.setattr("takehome_harness.harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
 
 
 def containers_of_this_test(tmp_path: Path) -> list:
@@ -194,8 +194,8 @@ def test_writing_beyond_the_working_folder_cap_fails_and_the_run_still_reports(t
 def test_container_configuration_by_inspection():
     import docker
 
-    from harness.sandbox.docker_backend import container_options
-    from harness.sandbox.image import image_tag
+    from takehome_harness.harness.sandbox.docker_backend import container_options
+    from takehome_harness.harness.sandbox.image import image_tag
 
     client = docker.from_env()
     options = container_options(limits=LIMITS, runtime=None)
@@ -237,13 +237,13 @@ def test_prune_removes_leftovers_but_not_a_run_in_progress(tmp_path, monkeypatch
     import docker
     from click.testing import CliRunner
 
-    from harness.cli import harness
-    from harness.sandbox.image import image_tag
+    from takehome_harness.harness.cli import harness
+    from takehome_harness.harness.sandbox.image import image_tag
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
     monkeypatch.setattr(tempfile, "tempdir", None)
-    from harness.sandbox import workspace
+    from takehome_harness.harness.sandbox import workspace
 
     old, fresh = tmp_path / f"{workspace.TEMP_PREFIX}old", tmp_path / f"{workspace.TEMP_PREFIX}fresh"
     old.mkdir(), fresh.mkdir()

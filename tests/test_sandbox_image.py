@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from harness.sandbox.packages import locked_versions
+from takehome_harness.harness.sandbox.packages import locked_versions
 
 # Imports every top-level module of every distribution in the lock file and reports what failed, as JSON.
 IMPORT_EVERYTHING = r"""
@@ -41,7 +41,7 @@ print(json.dumps(report))
 
 @pytest.fixture(scope="module")
 def image():
-    from harness.sandbox.docker_backend import connect_engine, ensure_image
+    from takehome_harness.harness.sandbox.docker_backend import connect_engine, ensure_image
 
     client = connect_engine()
     return client, ensure_image(client, progress=lambda message: None)
@@ -50,7 +50,7 @@ def image():
 @pytest.mark.docker
 @pytest.mark.slow
 def test_every_package_of_the_lock_file_imports_in_the_image(image):
-    from harness.sandbox.image import LABEL, SANDBOX_UID
+    from takehome_harness.harness.sandbox.image import LABEL, SANDBOX_UID
 
     client, tag = image
     container = client.containers.create(tag, ["python", "-c", IMPORT_EVERYTHING], user=f"{SANDBOX_UID}",
@@ -74,7 +74,7 @@ def test_every_package_of_the_lock_file_imports_in_the_image(image):
 
 
 def test_prune_picks_older_tags_and_dangling_build_stages_but_never_a_current_image():
-    from harness.sandbox.docker_backend import ImageEntry, stale_images
+    from takehome_harness.harness.sandbox.docker_backend import ImageEntry, stale_images
 
     current = {"takehome-sandbox:new", "takehome-sandbox-env:new", "takehome-sandbox-base:bookworm-new"}
     found = [ImageEntry("sha256:a", ("takehome-sandbox:new",)),
@@ -89,7 +89,7 @@ def test_prune_picks_older_tags_and_dangling_build_stages_but_never_a_current_im
 
 
 def test_both_build_contexts_hold_what_their_dockerfiles_copy():
-    from harness.sandbox.image import env_build_context, scripts_build_context
+    from takehome_harness.harness.sandbox.image import env_build_context, scripts_build_context
 
     with scripts_build_context() as ctx:
         assert sorted(p.relative_to(ctx).as_posix() for p in ctx.rglob("*")) == [

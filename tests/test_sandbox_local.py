@@ -10,10 +10,10 @@ import nbformat
 import psutil
 import pytest
 
-from harness.errors import HarnessError
-from harness.sandbox.readback import Unreadable, load_status, read_regular_file
-from harness.sandbox.result import Limits, Verdict
-from harness.sandbox.run import run_notebook
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.sandbox.readback import Unreadable, load_status, read_regular_file
+from takehome_harness.harness.sandbox.result import Limits, Verdict
+from takehome_harness.harness.sandbox.run import run_notebook
 from tests.sandbox_notebooks import (FREEZES_RUNNER, INFINITE_LOOP, KILLS_RUNNER, MEMORY_BOMB, OS_EXIT, SOLVED,
                                      make_data, make_submission)
 
@@ -29,7 +29,7 @@ def run_local(tmp_path: Path, cells: list[str], limits: Limits = SHORT, **kwargs
 @pytest.fixture(autouse=True)
 def unique_workspace_prefix(monkeypatch, tmp_path):
     """Workspaces of this test get a prefix of their own, so leftover processes can be told apart."""
-    monkeypatch.setattr("harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
+    monkeypatch.setattr("takehome_harness.harness.sandbox.workspace.TEMP_PREFIX", f"takehome-sandbox-{tmp_path.name}-")
 
 
 def no_sandbox_processes_left(tmp_path: Path) -> bool:
@@ -80,7 +80,7 @@ def test_infinite_loop_hits_the_cell_limit_and_keeps_partial_notebook(tmp_path):
 
 
 def test_a_flood_of_prints_is_cut_as_it_arrives_and_the_run_completes(tmp_path):
-    from harness.sandbox import runner
+    from takehome_harness.harness.sandbox import runner
 
     flood = "import sys\nfor _ in range(40_000):\n    sys.stdout.write('flood ' * 50 + '\\n')\nprint('done')"
     result = run_local(tmp_path, ["print('before')", flood, "print('after')"])
@@ -92,7 +92,7 @@ def test_a_flood_of_prints_is_cut_as_it_arrives_and_the_run_completes(tmp_path):
 
 
 def test_host_deadline_kills_a_frozen_runner(tmp_path, monkeypatch):
-    monkeypatch.setattr("harness.sandbox.local_backend.HOST_GRACE_SECONDS", 1)
+    monkeypatch.setattr("takehome_harness.harness.sandbox.local_backend.HOST_GRACE_SECONDS", 1)
     started = time.monotonic()
     result = run_local(tmp_path, FREEZES_RUNNER, Limits(total_seconds=4, cell_seconds=60))
     assert time.monotonic() - started < 4 + 1 + 5
@@ -138,7 +138,7 @@ def test_kernel_hook_runs_silently_with_trace_path(tmp_path, monkeypatch):
         "    with open(os.environ['HARNESS_TRACE_PATH'], 'a') as f:\n"
         "        f.write(json.dumps({'cell_id': info.cell_id}) + '\\n')\n"
         "get_ipython().events.register('pre_run_cell', log)\n")
-    monkeypatch.setattr("harness.sandbox.local_backend.HOOK_PATH", hook)
+    monkeypatch.setattr("takehome_harness.harness.sandbox.local_backend.HOOK_PATH", hook)
     result = run_local(tmp_path, ["print(1)", "print(2)"])
     assert result.verdict is Verdict.COMPLETED
     events = [json.loads(line) for line in result.trace.read_text().splitlines()]
@@ -188,14 +188,14 @@ def _status(state: str, *, failed_cell: int | None = None, error: dict | None = 
 
 
 def _classify(exit_code: int | None, status: dict | None):
-    from harness.sandbox.verdict import Observed, classify
+    from takehome_harness.harness.sandbox.verdict import Observed, classify
 
     return classify(Observed(deadline_hit=False, oom_killed=False, exit_code=exit_code, status=status,
                              total_seconds=20, memory_mb=512))
 
 
 def test_the_exit_code_decides_and_a_forged_status_only_loses_its_details():
-    from harness.sandbox.runner import EXIT_CODES
+    from takehome_harness.harness.sandbox.runner import EXIT_CODES
 
     boom = {"name": "ValueError", "value": "boom", "traceback": "tb"}
     honest = _classify(EXIT_CODES["cell_error"], _status("cell_error", failed_cell=0, error=boom))
@@ -253,7 +253,7 @@ def test_files_the_run_wrote_come_back_but_not_unchanged_submission_files(tmp_pa
 def test_a_forged_files_listing_cannot_write_outside_or_past_the_cap(tmp_path):
     import base64
 
-    from harness.sandbox.workspace import Workspace, copy_results
+    from takehome_harness.harness.sandbox.workspace import Workspace, copy_results
 
     out = tmp_path / "ws-out"
     out.mkdir()
@@ -274,8 +274,8 @@ def test_a_forged_files_listing_cannot_write_outside_or_past_the_cap(tmp_path):
 
 
 def test_the_workspace_copy_keeps_regular_files_only_and_never_the_submissions_data(tmp_path):
-    from harness.sandbox.runner import RESULT_FILES
-    from harness.sandbox.workspace import create_workspace
+    from takehome_harness.harness.sandbox.runner import RESULT_FILES
+    from takehome_harness.harness.sandbox.workspace import create_workspace
 
     sub = make_submission(tmp_path, ["x = 1"])
     (sub / "notes").mkdir()
@@ -294,7 +294,7 @@ def test_the_workspace_copy_keeps_regular_files_only_and_never_the_submissions_d
 
 
 def test_an_executed_notebook_is_used_only_if_its_cells_are_the_submitted_ones(tmp_path):
-    from harness.sandbox.run import _unusable_notebook
+    from takehome_harness.harness.sandbox.run import _unusable_notebook
 
     submitted = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Churn"),
                                                 nbformat.v4.new_code_cell("raise ValueError('real')")])

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import harness.sandbox
-from harness.cli import grade, harness as harness_cli
-from harness.errors import HarnessError, SandboxUnavailable
-from harness.report.json_report import report_schema
-from harness.sandbox import registry
+import takehome_harness.harness.sandbox
+from takehome_harness.harness.cli import grade, harness as harness_cli
+from takehome_harness.harness.errors import HarnessError, SandboxUnavailable
+from takehome_harness.harness.report.json_report import report_schema
+from takehome_harness.harness.sandbox import registry
 
-SCHEMA_FILE = Path(harness.__file__).parent / "schemas" / "report.schema.json"
+SCHEMA_FILE = Path(takehome_harness.harness.__file__).parent / "schemas" / "report.schema.json"
 
 EXTRA_BACKEND = '''
-from harness.errors import SandboxUnavailable
-from harness.sandbox.backend import BackendSpec, BackendStatus
+from takehome_harness.harness.errors import SandboxUnavailable
+from takehome_harness.harness.sandbox.backend import BackendSpec, BackendStatus
 
 
 def connect(*, progress, runtime=None):
@@ -35,7 +35,7 @@ BACKEND = BackendSpec(name="testcluster", isolated=True, description="a backend 
 def extra_backend(tmp_path, monkeypatch):
     """A third backend, added the documented way: one `*_backend.py` module in the package."""
     (tmp_path / "testcluster_backend.py").write_text(EXTRA_BACKEND)
-    monkeypatch.setattr(harness.sandbox, "__path__", [*harness.sandbox.__path__, str(tmp_path)])
+    monkeypatch.setattr(takehome_harness.harness.sandbox, "__path__", [*takehome_harness.harness.sandbox.__path__, str(tmp_path)])
     registry.backends.cache_clear()
     report_schema.cache_clear()
     yield
@@ -59,7 +59,7 @@ def test_a_backend_module_is_enough_to_appear_everywhere(extra_backend):
     assert registry.names() == ("docker", "local", "testcluster")
     assert report_schema()["properties"]["run"]["properties"]["backend"]["enum"] == [
         "docker", "local", "testcluster", None]
-    from harness.grade_options import GradeOptions
+    from takehome_harness.harness.grade_options import GradeOptions
 
     assert GradeOptions(sandbox="testcluster").exercise is None
     status = CliRunner().invoke(harness_cli, ["sandbox", "status"])

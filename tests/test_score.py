@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from graders import score
-from graders.finding import GradingContext, Status
-from harness.errors import HarnessError
-from harness.exercise import load_exercise
-from harness.sandbox.result import RunResult, Verdict
-from harness.scoring import (
+from takehome_harness.graders import score
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.sandbox.result import RunResult, Verdict
+from takehome_harness.harness.scoring import (
     METRICS,
     PredictionsContract,
     canonical_metric,
@@ -51,7 +51,7 @@ def _write(tmp_path: Path, ids, values, header: str = "customer_id,churn_probabi
     return path
 
 
-# --- harness.scoring -------------------------------------------------------------------------------------------
+# --- takehome_harness.harness.scoring ---------------------------------------------------------------------------------
 
 def test_contract_from_exercise():
     assert CONTRACT.id_columns == ("customer_id",)
@@ -159,7 +159,7 @@ def test_canonical_metric(name, expected):
     assert canonical_metric(name) == expected
 
 
-# --- graders.score -----------------------------------------------------------------------------------------------
+# --- takehome_harness.graders.score -----------------------------------------------------------------------------------
 
 @dataclass
 class _Claim:
@@ -173,11 +173,12 @@ class _Claim:
 
 @pytest.fixture
 def claims(monkeypatch):
-    """Stand-in for graders._trace: the trace list holds the claims themselves (its "analysis" is the list)."""
-    fake = types.ModuleType("graders._trace")
+    """Stand-in for takehome_harness.graders._trace: the trace list holds the claims themselves
+    (its "analysis" is the list)."""
+    fake = types.ModuleType("takehome_harness.graders._trace")
     fake.analyse = lambda events, notebook=None: list(events)
     fake.scores_of = lambda analysis: [e for e in analysis if isinstance(e, _Claim)]
-    monkeypatch.setitem(sys.modules, "graders._trace", fake)
+    monkeypatch.setitem(sys.modules, "takehome_harness.graders._trace", fake)
 
 
 def _ctx(tmp_path, *, predictions, labels, trace=(), reference=None, exercise=EXERCISE, ran=True):
@@ -274,8 +275,8 @@ def test_optimistic_gap_rule(metric, claimed, hidden, flagged):
                                                 ("starter.ipynb", Status.CONCERN)])
 def test_churn_notebooks_run_and_scored_end_to_end(tmp_path, notebook, expected):
     """The exercise's own notebooks, run by the local sandbox on a fresh variant, scored on its hidden labels."""
-    from harness.materialize import hidden_labels, reference_scores, write_data
-    from harness.sandbox.run import run_notebook
+    from takehome_harness.harness.materialize import hidden_labels, reference_scores, write_data
+    from takehome_harness.harness.sandbox.run import run_notebook
 
     seed = 4242
     write_data(exercise=EXERCISE, seed=seed, dest_dir=tmp_path)

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from conftest import assert_valid_report
 from hostile.grading import submission_from_bundle
 
-from harness.bundle_registry import list_bundles
-from harness.cli import grade, harness
-from harness.variants import SECRET_ENV, secret_fingerprint, secret_path
+from takehome_harness.harness.bundle_registry import list_bundles
+from takehome_harness.harness.cli import grade, harness
+from takehome_harness.harness.variants import SECRET_ENV, secret_fingerprint, secret_path
 
 REFERENCE = Path(__file__).parents[1] / "exercises" / "churn" / "reference_solution.ipynb"
 

@@ -1,6 +1,6 @@
-"""Shared work across a batch (harness.shared_work): the pair is flagged in the index and in both reports, with the
-matching cells side by side, blind or not; identical predictions and predictions fitting another's data variant are
-evidence too; a report that cannot be redone keeps its old files. Stand-in sandbox: no Docker."""
+"""Shared work across a batch (takehome_harness.harness.shared_work): the pair is flagged in the index and in both
+reports, with the matching cells side by side, blind or not; identical predictions and predictions fitting another's
+data variant are evidence too; a report that cannot be redone keeps its old files. Stand-in sandbox: no Docker."""
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +17,9 @@ import pytest
 from conftest import assert_valid_report, fake_sandbox_run, in_ci
 from corpus.shared_work import disguised_reference, independent_notebooks, reference
 
-from harness.batch import grade_batch
-from harness.grade_options import GradeOptions
-from harness.shared_work import CHECK_ID
+from takehome_harness.harness.batch import grade_batch
+from takehome_harness.harness.grade_options import GradeOptions
+from takehome_harness.harness.shared_work import CHECK_ID
 
 COPY_MARK = "# predictions copied from: "
 
@@ -44,7 +44,7 @@ def own_predictions(monkeypatch):
             frame.to_csv(result.predictions, index=False)
         return result
 
-    monkeypatch.setattr("harness.grade._sandbox_run", run)
+    monkeypatch.setattr("takehome_harness.harness.grade._sandbox_run", run)
 
 
 def write(folder: Path, notebooks: dict) -> list[Path]:
@@ -117,7 +117,7 @@ def test_identical_predictions_are_evidence_but_a_constant_is_not(harness_home, 
 
     for outcome in result.outcomes:  # the starter's placeholder: one constant for everyone
         (outcome.report_dir / "predictions.csv").write_text("customer_id,churn_probability\nC-1,0.2\nC-2,0.2\n")
-    from harness.shared_work import Submission, find_shared_work
+    from takehome_harness.harness.shared_work import Submission, find_shared_work
 
     subs = [Submission(label=o.report_dir.name, name=o.report_dir.name, report_dir=o.report_dir,
                        document=o.document) for o in result.outcomes]
@@ -125,8 +125,8 @@ def test_identical_predictions_are_evidence_but_a_constant_is_not(harness_home, 
 
 
 def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path, own_predictions):
-    from harness.bundle import create_bundle
-    from harness.exercise_check import submission_from_bundle
+    from takehome_harness.harness.bundle import create_bundle
+    from takehome_harness.harness.exercise_check import submission_from_bundle
 
     bundles = {name: Path(create_bundle(exercise_id="churn", candidate=name, out_dir=tmp_path / "b").path)
                for name in ("Ann", "Ben")}
@@ -151,7 +151,7 @@ def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path,
 
 def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(harness_home, tmp_path, fake_sandbox,
                                                                              monkeypatch):
-    import harness.report.html_report as html_report
+    import takehome_harness.harness.report.html_report as html_report
 
     sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
     out = tmp_path / "out"
@@ -163,9 +163,9 @@ def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(ha
         return real(report, **kwargs)
 
     monkeypatch.setattr(html_report, "render_report_html", failing_for_ben)
-    import harness.report.write
+    import takehome_harness.harness.report.write
 
-    monkeypatch.setattr(harness.report.write, "render_report_html", real)
+    monkeypatch.setattr(takehome_harness.harness.report.write, "render_report_html", real)
     before = {}
 
     def remember(outcome):
@@ -185,7 +185,7 @@ def test_the_disguised_copy_is_the_only_pair_through_the_cli_and_the_real_sandbo
     sources = write(tmp_path / "subs", {**independent_notebooks(), "original": reference(),
                                         "disguised": disguised_reference()})
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, sources),
+    proc = subprocess.run([sys.executable, "-c", "from takehome_harness.harness.cli import grade; grade()", *map(str, sources),
                            "--out", str(out), "--jobs", "2", "--timeout", "120", "--exercise", "churn", "--json",
                            "--sandbox", "docker" if in_ci() else "auto"], capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -197,12 +197,12 @@ def test_the_disguised_copy_is_the_only_pair_through_the_cli_and_the_real_sandbo
 
 
 def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_path, fake_sandbox, monkeypatch):
-    import harness.shared_work
+    import takehome_harness.harness.shared_work
 
     def broken(*args, **kwargs):
         raise MemoryError("fingerprints too large")
 
-    monkeypatch.setattr(harness.shared_work, "similar_pairs", broken)
+    monkeypatch.setattr(takehome_harness.harness.shared_work, "similar_pairs", broken)
     sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
     result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     assert [o.outcome for o in result.outcomes] == ["graded", "graded"] and shared_findings(tmp_path / "out") == {}
@@ -212,7 +212,7 @@ def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_pa
 def test_the_console_names_the_pair_and_json_lists_it(harness_home, tmp_path, own_predictions):
     from click.testing import CliRunner
 
-    from harness.cli import grade
+    from takehome_harness.harness.cli import grade
 
     sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference(),
                                         "cy": independent_notebooks()["tree_rules_explained"]})
@@ -229,9 +229,9 @@ def test_the_console_names_the_pair_and_json_lists_it(harness_home, tmp_path, ow
 
 def test_forecasts_copied_from_another_variant_with_the_same_keys_are_told_by_their_fit(harness_home, tmp_path):
     # demand variants share their (store, product, date) keys, so only the scores tell a copied forecast apart
-    from harness.exercise import load_exercise
-    from harness.shared_work import Submission, variant_fits
-    from harness.variants import grading_secret, variant_seed
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.shared_work import Submission, variant_fits
+    from takehome_harness.harness.variants import grading_secret, variant_seed
 
     exercise = load_exercise("demand")
     keys, target = list(exercise.id_columns), exercise.target_column

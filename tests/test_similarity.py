@@ -1,10 +1,10 @@
-"""Shared code across a batch (harness.similarity): near-copies are found, independent work and the starter's
-own code are not. Pure comparison: no sandbox, no Docker."""
+"""Shared code across a batch (takehome_harness.harness.similarity): near-copies are found, independent work and the
+starter's own code are not. Pure comparison: no sandbox, no Docker."""
 from __future__ import annotations
 
 from corpus.shared_work import disguised_reference, independent_notebooks, reference, starter, starter_filled_in
 
-from harness.similarity import NotebookCode, code_cells, similar_pairs
+from takehome_harness.harness.similarity import NotebookCode, code_cells, similar_pairs
 
 
 def codes(notebooks: dict) -> list[NotebookCode]:
@@ -58,7 +58,7 @@ def test_the_similarity_is_the_same_in_every_process():
 
     script = ("import json, sys; sys.path.insert(0, 'tests')\n"
               "from corpus.shared_work import independent_notebooks, reference, disguised_reference, starter\n"
-              "from harness.similarity import NotebookCode, code_cells, similar_pairs\n"
+              "from takehome_harness.harness.similarity import NotebookCode, code_cells, similar_pairs\n"
               "batch = {**independent_notebooks(), 'original': reference(), 'disguised': disguised_reference()}\n"
               "pairs = similar_pairs([NotebookCode(k, code_cells(nb)) for k, nb in batch.items()],\n"
               "                      starter=starter(), threshold=0.0, min_shared=0)\n"

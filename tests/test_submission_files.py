@@ -1,7 +1,7 @@
 """Listing a submission's files and flagging names that shadow modules."""
 from __future__ import annotations
 
-from harness.submission_files import list_submission_files, shadowed_module, shadowing_warnings
+from takehome_harness.harness.submission_files import list_submission_files, shadowed_module, shadowing_warnings
 
 
 def test_standard_and_installed_module_names_are_flagged_and_helpers_are_not():

@@ -8,12 +8,12 @@ import pytest
 from nbformat import v4
 
 from forecasting import forecasting_exercise, write_daily_series
-from graders import heldout
-from graders._trace import TimeRange, analyse, load_trace
-from graders.finding import GradingContext, Status
-from harness.exercise import load_exercise
-from harness.sandbox.result import Limits
-from harness.sandbox.run import run_notebook
+from takehome_harness.graders import heldout
+from takehome_harness.graders._trace import TimeRange, analyse, load_trace
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.sandbox.result import Limits
+from takehome_harness.harness.sandbox.run import run_notebook
 from trace_events import fit, metric, predict, rows, timed
 
 REG = "Ridge"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from graders._trace import RowSet, analyse, heldout_scores, load_trace
+from takehome_harness.graders._trace import RowSet, analyse, heldout_scores, load_trace
 from trace_events import fit, metric, predict, rows
 
 

@@ -5,10 +5,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders import writeup
-from graders.finding import GradingContext, Status
-from harness.exercise import load_exercise
-from harness.sandbox.result import RunResult, Verdict
+from takehome_harness.graders import writeup
+from takehome_harness.graders.finding import GradingContext, Status
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.sandbox.result import RunResult, Verdict
 
 EXERCISE = load_exercise("churn")
 
@@ -171,7 +171,7 @@ def test_churn_exercise_notebooks(tmp_path, notebook, expected):
 
 def test_a_sentence_marked_as_a_heading_is_not_a_next_steps_section():
     """Seen on a real notebook: '#' in front of a sentence that happens to say "to do"."""
-    from graders.writeup import MAX_HEADING_WORDS, _heading_matches
+    from takehome_harness.graders.writeup import MAX_HEADING_WORDS, _heading_matches
 
     sentence = "dropping cust_id column as it has nothing to do with the analysis of churn at all"
     assert len(sentence.split()) > MAX_HEADING_WORDS and _heading_matches(sentence, []) is None

@@ -1,7 +1,7 @@
 """Source of the demand exercise's notebooks; the committed .ipynb files are built from it.
 
-    python -m exercises.demand.notebooks     # rewrite starter.ipynb, reference_solution.ipynb,
-                                             # example_submission/notebook.ipynb
+    python -m takehome_harness.exercises.demand.notebooks     # rewrite starter.ipynb, reference_solution.ipynb,
+                                                              # example_submission/notebook.ipynb
 
 A test checks the committed files match this module, so edit here, not in Jupyter.
 """
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from exercises._notebooks import LOAD_DATA, notebook, render, write_all
-from exercises._notebooks import starter as starter_notebook
+from takehome_harness.exercises._notebooks import LOAD_DATA, notebook, render, write_all
+from takehome_harness.exercises._notebooks import starter as starter_notebook
 
 HERE = Path(__file__).resolve().parent
 KEY = "['store_id', 'product_id', 'date']"

@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from graders import Evidence, Finding, Status
-from harness.exercise import Exercise
-from harness.report.model import (
+from takehome_harness.graders import Evidence, Finding, Status
+from takehome_harness.harness.exercise import Exercise
+from takehome_harness.harness.report.model import (
     ClaimedScoreInfo, ExerciseInfo, Outcome, Report, RunInfo, SubmissionInfo, debrief_from,
 )
-from harness.sandbox.result import RunResult, Verdict
-from harness.terminal_text import strip_ansi
+from takehome_harness.harness.sandbox.result import RunResult, Verdict
+from takehome_harness.harness.terminal_text import strip_ansi
 
 
 def tool_version() -> str:
@@ -39,7 +39,7 @@ def exercise_info(exercise: Exercise | None) -> ExerciseInfo | None:
 def candidate_name(bundle: dict[str, Any] | None, notebook: Any, info: SubmissionInfo) -> str | None:
     """Who this is: our bundle registry (bundle.json itself is candidate-editable), else the notebook's
     author metadata, else the submission's name."""
-    from harness.bundle_registry import find_bundle
+    from takehome_harness.harness.bundle_registry import find_bundle
 
     issued = find_bundle(bundle["bundle_id"]) if bundle else None
     if issued is not None:
@@ -60,8 +60,8 @@ def run_info(run: RunResult) -> RunInfo:
 
 
 def claimed_info(claims: list[Any]) -> list[ClaimedScoreInfo]:
-    """The scores the notebook computed itself (graders._trace.ClaimedScore: finite, metric names already made
-    canonical where known) as report entries."""
+    """The scores the notebook computed itself (takehome_harness.graders._trace.ClaimedScore: finite, metric names
+    already made canonical where known) as report entries."""
     return [ClaimedScoreInfo(metric=str(c.metric), value=float(c.value),
                              cell=c.cell, heldout=bool(c.heldout), model=c.model, is_baseline=bool(c.is_baseline))
             for c in claims]

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from graders.finding import Finding, Status
-from harness.report.model import Outcome, Report
-from harness.report.notebook_html import render_cells, render_markdown
-from harness.report.plots import cell_times_plot, curve_plot, score_plot
-from harness.report.reviewer_summary import reviewer_summary
-from harness.terminal_text import strip_ansi
+from takehome_harness.graders.finding import Finding, Status
+from takehome_harness.harness.report.model import Outcome, Report
+from takehome_harness.harness.report.notebook_html import render_cells, render_markdown
+from takehome_harness.harness.report.plots import cell_times_plot, curve_plot, score_plot
+from takehome_harness.harness.report.reviewer_summary import reviewer_summary
+from takehome_harness.harness.terminal_text import strip_ansi
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,7 +51,7 @@ def _printable(value: Any) -> Any:
 
 @cache
 def template_environment() -> jinja2.Environment:
-    folder = resources.files("harness.report")
+    folder = resources.files("takehome_harness.harness.report")
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text()),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -62,7 +62,7 @@ def template_environment() -> jinja2.Environment:
 
 
 def stylesheet() -> str:
-    return resources.files("harness.report").joinpath("report.css").read_text()
+    return resources.files("takehome_harness.harness.report").joinpath("report.css").read_text()
 
 
 def writeup_text(findings: list[Finding]) -> str | None:

@@ -11,9 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from graders.finding import Status
-from harness.atomic_files import write_text_atomic
-from harness.report.html_report import stylesheet, template_environment
+from takehome_harness.graders.finding import Status
+from takehome_harness.harness.atomic_files import write_text_atomic
+from takehome_harness.harness.report.html_report import stylesheet, template_environment
 
 
 @dataclass
@@ -35,7 +35,7 @@ class IndexRow:
 
 @dataclass
 class SharedPairRow:
-    """Two submissions with work in common (harness.shared_work), for the index's list."""
+    """Two submissions with work in common (takehome_harness.harness.shared_work), for the index's list."""
 
     left: str
     left_href: str
@@ -49,7 +49,7 @@ INDEX_SCRIPTS = ("index_sort.js", "index_filter.js")
 
 def index_script() -> str:
     """The page's one script (sortable columns, the closer-look filter), pinned by its hash in the CSP."""
-    return "\n".join(resources.files("harness.report").joinpath(name).read_text() for name in INDEX_SCRIPTS)
+    return "\n".join(resources.files("takehome_harness.harness.report").joinpath(name).read_text() for name in INDEX_SCRIPTS)
 
 
 def index_csp(script: str) -> str:

@@ -10,17 +10,17 @@ from typing import Any
 
 import jsonschema
 
-from harness.atomic_files import write_text_atomic
-from harness.report.model import Report
+from takehome_harness.harness.atomic_files import write_text_atomic
+from takehome_harness.harness.report.model import Report
 
 
 @cache
 def report_schema() -> dict[str, Any]:
     """The shipped schema, with run.backend's names taken from the sandbox registry (the file lists the same
     names for readers of the file alone; a test keeps the two equal)."""
-    from harness.sandbox.registry import names
+    from takehome_harness.harness.sandbox.registry import names
 
-    schema = json.loads(resources.files("harness.schemas").joinpath("report.schema.json").read_text())
+    schema = json.loads(resources.files("takehome_harness.harness.schemas").joinpath("report.schema.json").read_text())
     schema["properties"]["run"]["properties"]["backend"]["enum"] = [*names(), None]
     return schema
 

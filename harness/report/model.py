@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from graders.finding import Finding
-from harness.submission_files import SubmissionFile
+from takehome_harness.graders.finding import Finding
+from takehome_harness.harness.submission_files import SubmissionFile
 
 SCHEMA_VERSION = "1.0"
 # Where a grade's time goes, in order (RunInfo.timings): unpacking, the grader's data (and waiting for the hidden
@@ -51,7 +51,7 @@ class VariantInfo:
 
 @dataclass
 class RunInfo:
-    verdict: str                   # harness.sandbox.result.Verdict value
+    verdict: str                   # takehome_harness.harness.sandbox.result.Verdict value
     message: str
     backend: str | None = None
     isolated: bool | None = None

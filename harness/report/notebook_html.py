@@ -17,7 +17,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from harness.terminal_text import strip_ansi
+from takehome_harness.harness.terminal_text import strip_ansi
 
 _MAX_TEXT = 20_000
 _MAX_IMAGE_BYTES = 5 * 1024 * 1024

@@ -10,7 +10,7 @@ import math
 
 from typing import TYPE_CHECKING
 
-from harness.report.model import Scores
+from takehome_harness.harness.report.model import Scores
 
 if TYPE_CHECKING:
     import numpy as np

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graders.finding import Evidence, Finding, Status
-from harness.report.model import (
+from takehome_harness.graders.finding import Evidence, Finding, Status
+from takehome_harness.harness.report.model import (
     ClaimedScoreInfo, DebriefQuestion, ExerciseInfo, Outcome, Report, RunInfo, Scores, SubmissionInfo, VariantInfo,
 )
-from harness.submission_files import SubmissionFile
+from takehome_harness.harness.submission_files import SubmissionFile
 
 
 def finding_from_document(item: dict[str, Any]) -> Finding:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graders.finding import Finding, Status
+from takehome_harness.graders.finding import Finding, Status
 
 MAX_LINES = 5
 MAX_PROBES = 3

@@ -7,12 +7,13 @@ from typing import Any
 
 import nbformat
 
-from harness.atomic_files import is_no_room, remove_abandoned_temp_files, write_bytes_atomic, write_text_atomic
-from harness.errors import OutputUnwritable
-from harness.report.html_report import HiddenCurves, render_report_html
-from harness.report.json_report import write_json_report
-from harness.report.model import Report
-from harness.sandbox.result import Verdict
+from takehome_harness.harness.atomic_files import (is_no_room, remove_abandoned_temp_files, write_bytes_atomic,
+                                                   write_text_atomic)
+from takehome_harness.harness.errors import OutputUnwritable
+from takehome_harness.harness.report.html_report import HiddenCurves, render_report_html
+from takehome_harness.harness.report.json_report import write_json_report
+from takehome_harness.harness.report.model import Report
+from takehome_harness.harness.sandbox.result import Verdict
 
 REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
-    from harness.sandbox.result import Limits
-    from harness.sandbox.workspace import Workspace
+    from takehome_harness.harness.sandbox.result import Limits
+    from takehome_harness.harness.sandbox.workspace import Workspace
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the container

@@ -4,9 +4,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import SandboxUnavailable
-from harness.sandbox import docker_backend
-from harness.sandbox.packages import HEADLINE_PACKAGES
+from takehome_harness.harness.errors import SandboxUnavailable
+from takehome_harness.harness.sandbox import docker_backend
+from takehome_harness.harness.sandbox.packages import HEADLINE_PACKAGES
 
 
 def build(*, offline: bool, base_image: str | None, from_engine: str | None = None) -> str:
@@ -29,7 +29,7 @@ def build(*, offline: bool, base_image: str | None, from_engine: str | None = No
 
 def status() -> None:
     """Every registered backend: can it run here, with what, and the package versions a notebook would see."""
-    from harness.sandbox.registry import backends
+    from takehome_harness.harness.sandbox.registry import backends
 
     console = Console()
     for spec in backends().values():
@@ -49,7 +49,7 @@ def status() -> None:
 
 
 def prune(*, images: bool, everything: bool) -> None:
-    from harness.leftovers import remove_abandoned_temp_folders
+    from takehome_harness.harness.leftovers import remove_abandoned_temp_folders
 
     try:
         client = docker_backend.connect_engine()

@@ -25,17 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError, SandboxLost, SandboxUnavailable
-from harness.ownership import current_owner, owner_is_gone
-from harness.sandbox.backend import (HOST_GRACE_SECONDS, LEGACY_PATH, MB, BackendRun, BackendSpec, BackendStatus,
-                                     Progress)
-from harness.sandbox.environment import sandbox_environment, thread_count
-from harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLINE_BASE, REPOSITORY, SANDBOX_UID,
-                                   build_args, debootstrap_rootfs, env_build_context, env_tag, image_tag,
-                                   scripts_build_context, wheelhouse)
-from harness.sandbox.result import Limits
-from harness.sandbox.runner import RESULT_FILES
-from harness.sandbox.workspace import Workspace
+from takehome_harness.harness.errors import HarnessError, SandboxLost, SandboxUnavailable
+from takehome_harness.harness.ownership import current_owner, owner_is_gone
+from takehome_harness.harness.sandbox.backend import (HOST_GRACE_SECONDS, LEGACY_PATH, MB, BackendRun, BackendSpec,
+                                                      BackendStatus, Progress)
+from takehome_harness.harness.sandbox.environment import sandbox_environment, thread_count
+from takehome_harness.harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSITORY, LABEL, OFFLINE_BASE, REPOSITORY,
+                                                    SANDBOX_UID, build_args, debootstrap_rootfs, env_build_context,
+                                                    env_tag, image_tag, scripts_build_context, wheelhouse)
+from takehome_harness.harness.sandbox.result import Limits
+from takehome_harness.harness.sandbox.runner import RESULT_FILES
+from takehome_harness.harness.sandbox.workspace import Workspace
 
 HOME = "/home/sandbox"
 WORK = "/work"
@@ -45,7 +45,7 @@ DATA = f"{WORK}/data"
 IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
 LOG_TAIL_LINES = 60
 ENGINE_STOPPED = "the Docker engine stopped during the run"
-OWNER_LABEL = f"{LABEL}.owner"    # harness.ownership.current_owner() of the grading process
+OWNER_LABEL = f"{LABEL}.owner"    # takehome_harness.harness.ownership.current_owner() of the grading process
 WORKSPACE_LABEL = f"{LABEL}.workspace"    # the run's temp folder on the grading machine (which run it is)
 
 

@@ -21,10 +21,10 @@ from typing import Iterator
 
 import platformdirs
 
-from harness.errors import HarnessError
-from harness.sandbox.backend import HOOK_PATH, INIT_PATH, LEGACY_PATH, RUNNER_PATH, Progress
-from harness.sandbox.packages import LOCK_PATH
-from harness.user_dirs import APP_NAME
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.sandbox.backend import HOOK_PATH, INIT_PATH, LEGACY_PATH, RUNNER_PATH, Progress
+from takehome_harness.harness.sandbox.packages import LOCK_PATH
+from takehome_harness.harness.user_dirs import APP_NAME
 
 REPOSITORY = "takehome-sandbox"
 ENV_REPOSITORY = "takehome-sandbox-env"

@@ -1078,5 +1078,5 @@ def _reexec_privately(namespace: dict) -> None:
 
 if __name__ == "__main__":
     _reexec_privately(globals())
-elif __name__ != "harness.sandbox.kernel_hook":  # run by the runner (runpy) or re-executed privately
+elif __name__ != "takehome_harness.harness.sandbox.kernel_hook":  # run by the runner (runpy) or re-executed privately
     install_from_env()

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import psutil
 
-from harness.sandbox.backend import (HOOK_PATH, HOST_GRACE_SECONDS, LEGACY_PATH, MB, RUNNER_PATH, BackendRun,
-                                     BackendSpec, BackendStatus, Progress)
-from harness.sandbox.environment import sandbox_environment
-from harness.sandbox.packages import HEADLINE_PACKAGES
-from harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
-from harness.sandbox.result import Limits
-from harness.sandbox.workspace import Workspace
+from takehome_harness.harness.sandbox.backend import (HOOK_PATH, HOST_GRACE_SECONDS, LEGACY_PATH, MB, RUNNER_PATH,
+                                                      BackendRun, BackendSpec, BackendStatus, Progress)
+from takehome_harness.harness.sandbox.environment import sandbox_environment
+from takehome_harness.harness.sandbox.packages import HEADLINE_PACKAGES
+from takehome_harness.harness.sandbox.processes import KILL_WAIT_SECONDS, ProcessTree
+from takehome_harness.harness.sandbox.result import Limits
+from takehome_harness.harness.sandbox.workspace import Workspace
 
 NOT_ISOLATED = ("The notebook ran WITHOUT isolation (local fallback, no Docker engine): it could read the "
                 "grader's files and use the network; only time, memory and file-size limits applied.")

@@ -53,7 +53,7 @@ def copy_regular_file(source: Path, dest: Path, *, max_bytes: int) -> None:
 
 @cache
 def status_schema() -> dict[str, Any]:
-    return json.loads(resources.files("harness.sandbox").joinpath("status.schema.json").read_text())
+    return json.loads(resources.files("takehome_harness.harness.sandbox").joinpath("status.schema.json").read_text())
 
 
 def _reject_constant(name: str) -> None:

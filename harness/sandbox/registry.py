@@ -10,8 +10,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
 
-from harness.errors import HarnessError, SandboxUnavailable
-from harness.sandbox.backend import BackendSpec, Progress, Sandbox
+from takehome_harness.harness.errors import HarnessError, SandboxUnavailable
+from takehome_harness.harness.sandbox.backend import BackendSpec, Progress, Sandbox
 
 AUTO = "auto"
 MODULE_SUFFIX = "_backend"

@@ -9,13 +9,13 @@ from typing import Iterator
 
 import nbformat
 
-from harness.errors import HarnessError
-from harness.sandbox.backend import MB, BackendRun, Progress
-from harness.sandbox.registry import AUTO, OpenSandbox, check_choice, open_sandbox
-from harness.sandbox.readback import Unreadable, load_status, read_regular_file
-from harness.sandbox.result import Limits, RunResult, Verdict
-from harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
-from harness.sandbox.workspace import Workspace, copy_results, create_workspace
+from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.sandbox.backend import MB, BackendRun, Progress
+from takehome_harness.harness.sandbox.registry import AUTO, OpenSandbox, check_choice, open_sandbox
+from takehome_harness.harness.sandbox.readback import Unreadable, load_status, read_regular_file
+from takehome_harness.harness.sandbox.result import Limits, RunResult, Verdict
+from takehome_harness.harness.sandbox.verdict import STATE_OF_EXIT_CODE, Observed, classify
+from takehome_harness.harness.sandbox.workspace import Workspace, copy_results, create_workspace
 
 LEGACY_NOTE = ("generic mode ran the notebook with the legacy profile: pandas text columns kept as the object "
                "dtype (pandas' own switch, future.infer_string=False) and the seaborn style names matplotlib 3.8 "

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sandbox.result import Verdict
-from harness.sandbox.runner import EXIT_CODES
+from takehome_harness.harness.sandbox.result import Verdict
+from takehome_harness.harness.sandbox.runner import EXIT_CODES
 
 STATE_OF_EXIT_CODE = {code: state for state, code in EXIT_CODES.items()}
 

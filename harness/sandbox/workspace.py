@@ -22,9 +22,9 @@ from pathlib import Path, PurePosixPath
 
 import jsonschema
 
-from harness.ownership import mark_owned
-from harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
-from harness.sandbox.runner import FILES_VERSION, RESULT_FILES, copy_in
+from takehome_harness.harness.ownership import mark_owned
+from takehome_harness.harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
+from takehome_harness.harness.sandbox.runner import FILES_VERSION, RESULT_FILES, copy_in
 
 TEMP_PREFIX = "takehome-sandbox-"
 RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")   # copied as they are

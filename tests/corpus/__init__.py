@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import v4
 
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Evaluation / leakage / baseline cases: the notebooks a held-out or baseline check must get right."""
 from __future__ import annotations
 
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 from corpus import Case, notebook
 
 P, C, F, X = Status.PASS, Status.CONCERN, Status.FAIL, Status.COULD_NOT_CHECK

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nbformat.v4 import new_output
 
 from corpus import Case, notebook
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 P, C, F = Status.PASS, Status.CONCERN, Status.FAIL
 

@@ -3,7 +3,7 @@ with pandas (no fitted model) that must count as a baseline. Both validate on th
 from __future__ import annotations
 
 from corpus import Case, notebook
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 P, C = Status.PASS, Status.CONCERN
 

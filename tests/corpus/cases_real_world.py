@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from corpus import Case, notebook
 from corpus.cases_evaluation import DUMMY_ON_TEST, LOAD, MODEL_ON_TEST, PIPE, PREDICT, SPLIT
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 P, C, F, X = Status.PASS, Status.CONCERN, Status.FAIL, Status.COULD_NOT_CHECK
 

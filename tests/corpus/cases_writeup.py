@@ -6,7 +6,7 @@ deterministic and was never run before submitting (no outputs), so "execution" p
 from __future__ import annotations
 
 from corpus import Case, notebook
-from graders.finding import Status
+from takehome_harness.graders.finding import Status
 
 SUBSTANTIVE = """\
 - Validate on a time-based split (train on older sign-ups, validate on the newest) because the test

@@ -102,9 +102,9 @@ def write_inputs(dest: Path, *, names: tuple[str, ...] = ()) -> None:
     solution sent back in a bundle issued under dest/home; and one zip with no notebook in it."""
     from corpus import CASES
 
-    from harness.bundle import create_bundle
-    from harness.exercise import list_exercises
-    from harness.exercise_check import REFERENCE, submission_from_bundle
+    from takehome_harness.harness.bundle import create_bundle
+    from takehome_harness.harness.exercise import list_exercises
+    from takehome_harness.harness.exercise_check import REFERENCE, submission_from_bundle
 
     if dest.exists():
         raise click.ClickException(f"{dest} exists; the inputs are made once and reused by every grade run")
@@ -138,7 +138,7 @@ def grade_inputs(inputs: Path, out: Path, *, sandbox: str, jobs: int) -> None:
         if not paths:
             continue
         exercise = [] if group.name in {GENERIC, BUNDLES, REJECTED} else ["--exercise", group.name]
-        command = [sys.executable, "-c", "from harness.cli import grade; grade()", *map(str, paths), *exercise,
+        command = [sys.executable, "-c", "from takehome_harness.harness.cli import grade; grade()", *map(str, paths), *exercise,
                    "--out", str(out / "reports" / group.name), "--sandbox", sandbox, "--jobs", str(jobs),
                    "--force", "--timeout", "300"]
         click.echo(f"grading {len(paths)} submission(s) of {group.name}", err=True)

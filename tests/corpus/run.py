@@ -7,12 +7,12 @@ from pathlib import Path
 
 import nbformat
 
-from graders._trace import load_trace
-from graders.finding import Finding, GradingContext
-from harness.exercise import load_exercise
-from harness.materialize import write_data
-from harness.sandbox.result import Limits
-from harness.sandbox.run import run_notebook
+from takehome_harness.graders._trace import load_trace
+from takehome_harness.graders.finding import Finding, GradingContext
+from takehome_harness.harness.exercise import load_exercise
+from takehome_harness.harness.materialize import write_data
+from takehome_harness.harness.sandbox.result import Limits
+from takehome_harness.harness.sandbox.run import run_notebook
 from corpus import Case
 
 DATA_SEED = 7
@@ -48,4 +48,4 @@ def run_case(case: Case, *, data_dir: Path, work_root: Path) -> GradingContext:
 
 
 def grade(case: Case, ctx: GradingContext) -> dict[str, Finding]:
-    return {check: importlib.import_module(f"graders.{check}").run(ctx) for check in case.expected}
+    return {check: importlib.import_module(f"takehome_harness.graders.{check}").run(ctx) for check in case.expected}

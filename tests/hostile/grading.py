@@ -19,10 +19,10 @@ from typing import Any
 
 import nbformat
 
-from harness.exercise_check import submission_from_bundle  # noqa: F401 (the hostile tests build submissions with it)
-from harness.sandbox.docker_backend import WORKSPACE_LABEL
+from takehome_harness.harness.exercise_check import submission_from_bundle  # noqa: F401 (the hostile tests build submissions with it)
+from takehome_harness.harness.sandbox.docker_backend import WORKSPACE_LABEL
 
-GRADE_SCRIPT = "from harness.cli import grade; grade()"
+GRADE_SCRIPT = "from takehome_harness.harness.cli import grade; grade()"
 
 
 @dataclass
@@ -160,7 +160,7 @@ class Listener:
 
 def make_bundle(root: Path, *, secret: str) -> Path:
     """A real candidate bundle made with the same secret the grader child process gets."""
-    from harness.bundle import create_bundle
+    from takehome_harness.harness.bundle import create_bundle
 
     saved = {k: os.environ.get(k) for k in ("HARNESS_HOME", "HARNESS_SECRET")}
     os.environ.update(HARNESS_HOME=str(root / "harness_home"), HARNESS_SECRET=secret)
