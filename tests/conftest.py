@@ -44,13 +44,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "root: needs root, e.g. to mount a tmpfs (skips without, fails under CI=true)")
 
 
+def cannot_run(reason: str) -> None:
+    """A test that cannot run here skips outside CI; under CI=true it fails, never skips."""
+    if in_ci():
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(f"{reason} (this test must run under CI=true)")
+
+
 def pytest_runtest_setup(item):
-    """Outside CI a test whose engine or browser is missing skips; under CI=true it fails, never skips."""
     for marker in _MISSING:
         if marker in item.keywords and (reason := missing(marker)):
-            if in_ci():
-                pytest.fail(f"CI=true but {reason}: {marker} tests must run under CI", pytrace=False)
-            pytest.skip(f"{reason} (these tests must run under CI=true)")
+            cannot_run(f"{reason}: {marker} tests must run under CI")
 
 
 # --- reports: every report.json the suite produces must match the versioned schema ---------------

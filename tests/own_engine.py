@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import in_ci, missing
+from conftest import cannot_run, missing
 
 START_SECONDS = 60
 
@@ -74,20 +74,15 @@ class OwnEngine:
 
 
 def require_a_second_engine() -> None:
-    """Skip (fail under CI=true) unless the shared engine, root, dockerd and the sandbox image are here."""
+    """Cannot run (skip; fail under CI=true) unless the shared engine, root, dockerd and the sandbox image are here."""
     from takehome_harness.harness.sandbox.image import image_tag
 
-    def unavailable(reason: str) -> None:
-        if in_ci():
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-
     if missing("docker"):
-        unavailable("no Docker engine is reachable")
+        cannot_run("no Docker engine is reachable")
     if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("unshare"):
-        unavailable("a second dockerd cannot be started (needs root, dockerd and unshare)")
+        cannot_run("a second dockerd cannot be started (needs root, dockerd and unshare)")
     if subprocess.run(["docker", "image", "inspect", image_tag()], capture_output=True).returncode != 0:
-        unavailable(f"the sandbox image {image_tag()} is not built (.ci/run builds it: harness sandbox build --offline)")
+        cannot_run(f"the sandbox image {image_tag()} is not built (.ci/run builds it: harness sandbox build --offline)")
 
 
 def started_engine(parent: str, *, masked: tuple[Path, ...] = ()) -> OwnEngine:

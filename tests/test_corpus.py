@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import in_ci
+from conftest import cannot_run
 from corpus import CASES
 from corpus.run import grade, make_data, run_case
 from takehome_harness.graders.finding import Status
@@ -20,7 +20,7 @@ def data_dir(tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case_gets_expected_statuses(case, data_dir, tmp_path):
     if not case.runnable:
-        (pytest.fail if in_ci() else pytest.skip)(f"needs {', '.join(case.requires)} (a dev dependency)")
+        cannot_run(f"needs {', '.join(case.requires)} (a dev dependency)")
     findings = grade(case, run_case(case, data_dir=data_dir, work_root=tmp_path))
     got = {check: f.status for check, f in findings.items()}
     assert got == case.expected, {c: findings[c].explanation for c in got if got[c] is not case.expected[c]}
