@@ -9,9 +9,11 @@ import re
 import secrets
 import string
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -19,7 +21,7 @@ from takehome_harness.harness.atomic_files import write_bytes_atomic
 from takehome_harness.harness.bundle_registry import BundleInfo, record_bundle
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.exercise import Exercise, load_exercise
-from takehome_harness.harness.materialize import data_files
+from takehome_harness.harness.materialize import render_data_files, store_reference_scores
 from takehome_harness.harness.sandbox.packages import library_versions
 from takehome_harness.harness.scoring import KEY_SEPARATOR, PredictionsContract
 from takehome_harness.harness.variants import load_secret, secret_fingerprint, variant_seed
@@ -132,9 +134,11 @@ def _prepare_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleInfo:
+def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path,
+                  on_warning: Callable[[str], None] | None = None) -> BundleInfo:
     """Write <out_dir>/<exercise>-<candidate>-<bundle id>.zip with a fresh per-candidate data variant,
-    record it in the bundle registry and return its details."""
+    record it in the bundle registry and return its details. The variant's reference scores go into the
+    grader's cache on the way (`on_warning` hears why, when they could not)."""
     candidate = " ".join(candidate.split())
     if not candidate:
         raise HarnessError("candidate name is empty")
@@ -143,17 +147,20 @@ def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleI
     secret = load_secret()
     bundle_id = secrets.token_urlsafe(12)
     now = datetime.now(UTC).replace(microsecond=0)
+    seed = variant_seed(exercise_id=exercise.id, bundle_id=bundle_id, secret=secret)
+    data = exercise.generate(seed=seed)
 
     files = {
         INSTRUCTIONS: render_instructions(exercise, candidate=candidate),
         exercise.notebook_name: _starter_notebook(exercise),
         "requirements.txt": sandbox_lock(),
         "make_submission.py": render_submission_script(exercise),
-        **data_files(exercise=exercise, seed=variant_seed(exercise_id=exercise.id, bundle_id=bundle_id,
-                                                          secret=secret)),
+        **render_data_files(exercise=exercise, data=data),
     }
     files["bundle.json"] = bundle_manifest(exercise=exercise, bundle_id=bundle_id,
                                            created_at=now.isoformat(), files=files)
+    if (problem := _cache_reference_scores(exercise=exercise, seed=seed, data=data)) and on_warning:
+        on_warning(problem)
     zip_path = out_dir / f"{exercise.id}-{_slug(candidate)}-{bundle_id}.zip"
     _write_zip(zip_path, folder=f"{exercise.id}-take-home", files=files, when=now)
 
@@ -162,3 +169,14 @@ def create_bundle(*, exercise_id: str, candidate: str, out_dir: Path) -> BundleI
                       secret_fingerprint=secret_fingerprint(secret))
     record_bundle(info)
     return info
+
+
+def _cache_reference_scores(*, exercise: Exercise, seed: int, data: Any) -> str | None:
+    """Fit the variant's reference scores now, while its data are at hand, so its grade does not; None, or why
+    not. Only a cache (the grade fits them when they are missing), so no failure here stops a bundle."""
+    try:
+        store_reference_scores(exercise=exercise, seed=seed, data=data)
+    except Exception as exc:
+        return (f"the reference scores of this bundle's data could not be computed in advance ({type(exc).__name__}: "
+                f"{exc}); grading will compute them")
+    return None

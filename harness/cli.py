@@ -125,8 +125,11 @@ def bundle_cmd(exercise_id: str, candidate: str, out_dir: Path) -> None:
     from takehome_harness.harness.variants import current_secret, issued_under_other_secrets, secret_path
 
     first_secret = current_secret() is None
-    info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir)
+    warnings: list[str] = []
+    info = create_bundle(exercise_id=exercise_id, candidate=candidate, out_dir=out_dir, on_warning=warnings.append)
     click.echo(f"bundle {info.bundle_id} for {info.candidate}: {info.path}")
+    for text in warnings:
+        click.secho(f"warning: {text}", fg="yellow", err=True)
     if others := issued_under_other_secrets(current_secret()):
         click.secho(f"warning: {others} earlier bundle(s) in the registry were issued under a different grading "
                     "secret than the one in use now; grading them needs that secret (harness secret import)",

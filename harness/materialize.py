@@ -29,7 +29,11 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def data_files(*, exercise: Exercise, seed: int) -> dict[str, bytes]:
     """{relative path: CSV bytes} of the candidate-visible data; never the test labels."""
-    data = exercise.generate(seed=seed)
+    return render_data_files(exercise=exercise, data=exercise.generate(seed=seed))
+
+
+def render_data_files(*, exercise: Exercise, data: Any) -> dict[str, bytes]:
+    """data_files from a variant already generated (takehome_harness.datasets.GeneratedData)."""
     if exercise.target_column in data.test.columns:
         raise HarnessError(f"generator for '{exercise.id}' left the target column in the test set")
     return {
@@ -68,18 +72,35 @@ def _reference_scores_cached(exercise_id: str, seed: int) -> dict[str, Any] | No
     scorer = getattr(exercise.generator_module, "reference_model_scores", None)
     if scorer is None:
         return None
-    path = cache_dir() / "reference-scores" / f"{_variant_key(exercise, seed)}.json"
+    path = _reference_scores_path(exercise, seed)
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         pass
     scores = scorer(exercise.generate(seed=seed))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_text_atomic(path, json.dumps(scores, allow_nan=False))
+        _write_reference_scores(path, scores)
     except (OSError, TypeError, ValueError):  # a cache that cannot be written costs time, nothing else
         pass
     return scores
+
+
+def store_reference_scores(*, exercise: Exercise, seed: int, data: Any) -> None:
+    """Fit the variant's reference scores from its data, already generated, and write them where
+    `reference_scores` looks first: `harness bundle` does it, so grading a bundle this grader issued fits
+    nothing. Raises whatever fitting or writing raises; the caller decides what a failure costs."""
+    scorer = getattr(exercise.generator_module, "reference_model_scores", None)
+    if scorer is not None:
+        _write_reference_scores(_reference_scores_path(exercise, seed), scorer(data))
+
+
+def _reference_scores_path(exercise: Exercise, seed: int) -> Path:
+    return cache_dir() / "reference-scores" / f"{_variant_key(exercise, seed)}.json"
+
+
+def _write_reference_scores(path: Path, scores: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_text_atomic(path, json.dumps(scores, allow_nan=False))
 
 
 def _variant_key(exercise: Exercise, seed: int) -> str:

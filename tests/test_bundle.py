@@ -130,6 +130,43 @@ def test_bundle_command_writes_zip(tmp_path):
     assert str(zip_path) in result.output
 
 
+# --- the variant's reference scores, fitted when the bundle is issued ------------------------------
+
+def cached_reference_scores(harness_home: Path) -> list[Path]:
+    return sorted((harness_home / "cache" / "reference-scores").glob("*.json"))
+
+
+def test_bundling_caches_the_variants_reference_scores_as_grading_would_fit_them(two_bundles, harness_home):
+    from takehome_harness.harness.materialize import _reference_scores_path
+
+    exercise, secret = load_exercise("churn"), load_secret()
+    assert len(cached_reference_scores(harness_home)) == 2
+    for info in two_bundles:
+        seed = variant_seed(exercise_id="churn", bundle_id=info.bundle_id, secret=secret)
+        cached = json.loads(_reference_scores_path(exercise, seed).read_text())
+        assert cached == exercise.generator_module.reference_model_scores(exercise.generate(seed=seed))
+        assert cached["reference"]["roc_auc"] > cached["baseline"]["roc_auc"]
+
+
+def test_a_reference_score_failure_never_stops_a_bundle(tmp_path, harness_home, monkeypatch):
+    def broken(data):
+        raise RuntimeError("the fit ran out of memory")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(load_exercise("churn").generator_module, "reference_model_scores", broken)
+        result = CliRunner().invoke(harness, ["bundle", "churn", "--candidate", "Ada", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "a").glob("churn-ada-*.zip"))) == 1
+    assert "RuntimeError: the fit ran out of memory" in result.output and "grading will compute them" in result.output
+    assert "Traceback" not in result.output
+    assert not cached_reference_scores(harness_home)
+    (harness_home / "cache").write_text("a file where the cache folder should be")
+    warnings = []
+    info = create_bundle(exercise_id="churn", candidate="Alan", out_dir=tmp_path / "b", on_warning=warnings.append)
+    assert Path(info.path).is_file() and len(warnings) == 1 and "could not be computed in advance" in warnings[0]
+    assert [b.candidate for b in list_bundles()] == ["Ada", "Alan"]
+
+
 # --- variants -----------------------------------------------------------------------------------
 
 def test_variant_seed_depends_on_every_input():

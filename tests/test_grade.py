@@ -320,3 +320,45 @@ def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them(
             "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_bundle_this_grader_issued_is_graded_without_fitting_its_reference_models(bundle_zip, tmp_path,
+                                                                                     fake_sandbox, monkeypatch):
+    from takehome_harness.harness import materialize
+    from takehome_harness.harness.exercise import load_exercise
+
+    def refit(data):
+        raise AssertionError("the reference models were fitted again while grading")
+
+    materialize._reference_scores_cached.cache_clear()   # only the file `harness bundle` wrote can answer
+    monkeypatch.setattr(load_exercise("churn").generator_module, "reference_model_scores", refit)
+    assert invoke(submission(bundle_zip, tmp_path / "grace.zip"), "--out", tmp_path / "out").exit_code == 0
+    report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
+    assert report["outcome"] == "graded" and report["variant"]["verified"]
+    [cached] = (tmp_path / "harness_home" / "cache" / "reference-scores").glob("*.json")
+    stored = json.loads(cached.read_text())
+    assert (report["scores"]["baseline"], report["scores"]["reference"]) == (stored["baseline"], stored["reference"])
+
+
+def test_without_the_cache_grading_fits_the_reference_models_itself_with_the_same_result(bundle_zip, tmp_path,
+                                                                                          fake_sandbox, monkeypatch):
+    import shutil
+
+    from takehome_harness.harness import materialize
+    from takehome_harness.harness.exercise import load_exercise
+
+    cache = tmp_path / "harness_home" / "cache"
+    [cached] = (cache / "reference-scores").glob("*.json")
+    written_at_bundle_time = cached.read_text()
+    stored = json.loads(written_at_bundle_time)
+    shutil.rmtree(cache)   # graded on another machine, or the cache was cleared
+    materialize._reference_scores_cached.cache_clear()
+    module = load_exercise("churn").generator_module
+    fits = []
+    monkeypatch.setattr(module, "reference_model_scores",
+                        lambda data, _fit=module.reference_model_scores: fits.append(1) or _fit(data))
+    assert invoke(submission(bundle_zip, tmp_path / "grace.zip"), "--out", tmp_path / "out").exit_code == 0
+    report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
+    assert fits == [1] and report["variant"]["verified"]
+    assert (report["scores"]["baseline"], report["scores"]["reference"]) == (stored["baseline"], stored["reference"])
+    assert [p.read_text() for p in (cache / "reference-scores").glob("*.json")] == [written_at_bundle_time]
