@@ -6,6 +6,7 @@ the running grade, so the sandbox's own cleanup kills its container/kernel. Fini
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 from collections.abc import Callable
@@ -133,9 +134,6 @@ def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | N
         raise (output_unwritable(out_dir, exc) if is_no_room(exc) else
                HarnessError(f"cannot use output folder {out_dir}: {exc.strerror}")) from None
     remove_abandoned_temp_files(out_dir)
-    sweep_leftovers(sandbox=options.sandbox)
-    if on_start:
-        on_start(len(planned))
     done: dict[int, GradeOutcome] = {}
     interrupted = False
     lost: SandboxUnavailable | None = None
@@ -149,12 +147,16 @@ def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | N
             on_done(outcome)
 
     try:
-        if jobs == 1 or len(planned) == 1:
-            for position, job in enumerate(planned):
-                finish(position, _grade_or_record_loss(job, position, out_dir=out_dir, options=options,
-                                                       finish=finish))
-        else:
-            _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish)
+        with _one_engine_client_per_process(options.sandbox):
+            sweep_leftovers(sandbox=options.sandbox)
+            if on_start:
+                on_start(len(planned))
+            if jobs == 1 or len(planned) == 1:
+                for position, job in enumerate(planned):
+                    finish(position, _grade_or_record_loss(job, position, out_dir=out_dir, options=options,
+                                                           finish=finish))
+            else:
+                _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish)
     except KeyboardInterrupt:
         interrupted = True
     except SandboxUnavailable as exc:
@@ -183,6 +185,16 @@ def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | N
         not_started=[job.source for i, job in enumerate(planned) if i not in done],
         index_html=index_html, summary_csv=summary_csv, shared_work=pairs,
     )
+
+
+def _one_engine_client_per_process(sandbox: str) -> contextlib.AbstractContextManager:
+    """When Docker may be used: the batch's sweep and every grade of this process share one engine client, and
+    each forked worker opens one of its own on its first grade and keeps it for the next ones."""
+    if sandbox == "local":
+        return contextlib.nullcontext()
+    from takehome_harness.harness.sandbox.docker_backend import one_engine_connection
+
+    return one_engine_connection()
 
 
 def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, options: GradeOptions,

@@ -156,6 +156,31 @@ def ten_submissions(root: Path, bundle_zip: Path) -> list[Path]:
     ]
 
 
+@pytest.mark.docker
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_process_of_a_batch_opens_the_engine_once(harness_home, tmp_path, monkeypatch, jobs):
+    """The sweep and every grade of a process share one client; a forked worker opens its own, once."""
+    import collections
+
+    import docker
+
+    made = tmp_path / "clients-made"
+    real_init = docker.DockerClient.__init__
+
+    def counting_init(self, *args, **kwargs):
+        with made.open("a") as handle:   # a file: forked workers count too
+            handle.write(f"{os.getpid()}\n")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(docker.DockerClient, "__init__", counting_init)
+    sources = [notebook(tmp_path / name / "notebook.ipynb", f"print({n})") for n, name in enumerate("ab")]
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(sandbox="docker"), jobs=jobs)
+    assert [(o.outcome, o.run_verdict, o.run_backend) for o in result.outcomes] == [("graded", "completed", "docker")] * 2
+    per_process = collections.Counter(made.read_text().split())
+    assert per_process[str(os.getpid())] == 1 and set(per_process.values()) == {1}
+    assert len(per_process) in ({1} if jobs == 1 else {2, 3})   # the parent, and each worker that graded
+
+
 @pytest.mark.slow
 @pytest.mark.docker
 def test_batch_of_ten_with_hostile_submissions_through_the_cli(harness_home, tmp_path):

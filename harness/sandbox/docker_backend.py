@@ -50,27 +50,69 @@ WORKSPACE_LABEL = f"{LABEL}.workspace"    # the run's temp folder on the grading
 
 
 
+# Inside one_engine_connection(): the client each process keeps, by (pid, DOCKER_HOST). The pid is in the key
+# because a batch's workers are forked inside it: a child must never use its parent's client (their pooled
+# sockets are the same connections), so it makes its own.
+_kept_clients: dict[tuple[int, str | None], Any] | None = None
+
+
+@contextlib.contextmanager
+def one_engine_connection() -> Iterator[None]:
+    """Within, each process connects to the engine once: the leftover sweep, every grade's sandbox and the checks
+    for a stopping engine share that client (a grade used to make three). Closed on the way out."""
+    global _kept_clients
+    if _kept_clients is not None:   # already inside one
+        yield
+        return
+    _kept_clients = {}
+    try:
+        yield
+    finally:
+        kept, _kept_clients = _kept_clients, None
+        for (pid, _), client in kept.items():
+            if pid == os.getpid():
+                client.close()
+
+
 def connect_engine(base_url: str | None = None) -> Any:
-    """The engine at base_url, else the one DOCKER_HOST names (the default socket if unset)."""
+    """The engine at base_url, else the one DOCKER_HOST names (the default socket if unset); inside
+    one_engine_connection() the client this process already has, after checking that the engine still answers."""
     import docker
 
+    key = (os.getpid(), os.environ.get("DOCKER_HOST"))
+    kept = _kept_clients if base_url is None else None
+    client = kept.get(key) if kept is not None else None
     try:
-        client = docker.DockerClient(base_url=base_url, timeout=30) if base_url else docker.from_env(timeout=30)
+        if client is None:
+            client = docker.DockerClient(base_url=base_url, timeout=30) if base_url else docker.from_env(timeout=30)
         client.ping()
-        return client
     except Exception as exc:  # the SDK raises several unrelated types for "no engine"
         raise SandboxUnavailable(
             f"no Docker engine is reachable ({type(exc).__name__}); start Docker, or grade with --sandbox local "
             "(no isolation)") from None
+    if kept is not None:
+        kept[key] = client
+    return client
 
 
-def engine_accepts_connections() -> bool:
+def release_engine(client: Any) -> None:
+    """Done with a client from connect_engine: closed, unless one_engine_connection() keeps it for the next use."""
+    if not _kept_clients or client not in _kept_clients.values():
+        client.close()
+
+
+def accepts_new_connections(client: Any) -> bool:
     """Asked on a new connection: a stopping engine closes its socket first (then stops its containers) but
-    still answers on connections already open, such as the client's pool."""
+    still answers on connections already open, such as the client's pool. So the client's idle pooled
+    connections are closed first (a request still streaming keeps its own) and the ping opens a new one."""
+    for adapter in client.api.adapters.values():
+        for pools in (getattr(adapter, "pools", None), getattr(adapter, "poolmanager", None)):
+            if pools is not None:
+                pools.clear()
     try:
-        connect_engine().close()
+        client.ping()
         return True
-    except SandboxUnavailable:
+    except Exception:  # noqa: BLE001 - refused, reset or timed out: not accepting
         return False
 
 
@@ -263,7 +305,7 @@ def remove_abandoned_containers() -> int:
                 removed += 1
             except docker.errors.APIError:  # removed by another sweep at the same moment
                 pass
-    client.close()
+    release_engine(client)
     return removed
 
 
@@ -404,7 +446,7 @@ class DockerSandbox:
         options = container_options(limits=limits, runtime=self.runtime)
         options["labels"][WORKSPACE_LABEL] = str(ws.root)
         run = DockerRun(self, ws, limits=limits)
-        with _engine_errors():
+        with _engine_errors(self.client):
             try:
                 run.container = self.client.containers.create(
                     self.image, command, mounts=[_volume(target) for target in targets], working_dir=WORK, **options)
@@ -436,7 +478,7 @@ def _volume(target: str) -> Any:
 
 
 @contextlib.contextmanager
-def _engine_errors() -> Iterator[None]:
+def _engine_errors(client: Any) -> Iterator[None]:
     """An engine that stopped is SandboxLost (the batch stops, a re-run resumes); one that refused is unavailable."""
     import docker.errors
 
@@ -445,7 +487,7 @@ def _engine_errors() -> Iterator[None]:
     except SandboxLost:
         raise
     except Exception as exc:
-        if not engine_accepts_connections():
+        if not accepts_new_connections(client):
             raise SandboxLost(ENGINE_STOPPED) from None
         if isinstance(exc, docker.errors.APIError):
             raise SandboxUnavailable(f"the Docker engine could not run the sandbox: {exc.explanation or exc}") from None
@@ -463,7 +505,7 @@ class DockerRun:
                               f"{thread_count(limits.cpus)} CPU, {limits.total_seconds} s)")
         started = time.monotonic()
         killed = threading.Event()
-        with _engine_errors():
+        with _engine_errors(self.sandbox.client):
             timer = threading.Timer(limits.total_seconds + HOST_GRACE_SECONDS, _kill, (container, killed))
             timer.daemon = True
             container.start()
@@ -474,7 +516,7 @@ class DockerRun:
                 exit_code = container.wait()["StatusCode"]
             finally:
                 timer.cancel()
-            if not engine_accepts_connections():  # a stopping engine stops its containers: not the run's doing
+            if not accepts_new_connections(self.sandbox.client):  # a stopping engine stops its containers too
                 raise SandboxLost(ENGINE_STOPPED)
             wall = time.monotonic() - started
             container.reload()
@@ -490,7 +532,7 @@ class DockerRun:
         run.py could use (output_mb, a third more for base64), it is not even transferred."""
         cap = self.limits.output_mb * MB * 4 // 3 + 64 * 1024
         warnings = []
-        with _engine_errors():
+        with _engine_errors(self.sandbox.client):
             for name in RESULT_FILES:
                 stream, info = self.container.get_archive(f"{OUT}/{name}")
                 if info["size"] > cap:
