@@ -12,8 +12,9 @@ cannot be redone keeps its old files (the failure is listed in the index, the re
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,24 @@ class Submission:
     def predictions(self) -> Path | None:
         path = self.report_dir / "predictions.csv"
         return path if path.is_file() else None
+
+    @cached_property
+    def predictions_frame(self) -> Any | None:
+        """predictions.csv checked against the exercise's contract (not against any variant's ids), read once
+        for the whole comparison; None when there is no file, no exercise or the file breaks the contract."""
+        if self.predictions is None or self.exercise_id is None:
+            return None
+        from takehome_harness.harness.exercise import load_exercise
+        from takehome_harness.harness.scoring import PredictionsContract, check_predictions
+
+        contract = PredictionsContract.from_exercise(load_exercise(self.exercise_id))
+        return check_predictions(path=self.predictions, contract=contract, expected_ids=None).frame
+
+    @property
+    def scored_on_own_variant(self) -> bool:
+        """Grading scored these predictions on the submission's own hidden labels, which it does only when they
+        have exactly its variant's test ids, each once."""
+        return bool(self.bundle_id) and (self.document.get("scores") or {}).get("hidden") is not None
 
     def notebook(self) -> Any | None:
         path = self.report_dir / "executed.ipynb"
@@ -118,22 +137,12 @@ def starter_notebook(exercise_id: str | None) -> Any | None:
     return nbformat.reads(source.read_text(), as_version=4) if source.is_file() else None
 
 
-def _predictions_frame(path: Path, exercise_id: str) -> Any | None:
-    from takehome_harness.harness.exercise import load_exercise
-    from takehome_harness.harness.scoring import PredictionsContract, check_predictions
-
-    contract = PredictionsContract.from_exercise(load_exercise(exercise_id))
-    return check_predictions(path=path, contract=contract, expected_ids=None).frame
-
-
 def identical_predictions(group: list[Submission], exercise_id: str) -> list[tuple[Submission, Submission]]:
     """Pairs whose predictions files are byte for byte the same, unless every prediction is one constant (the
     starter's placeholder writes one)."""
     digests = {}
     for sub in group:
-        if sub.predictions is None:
-            continue
-        frame = _predictions_frame(sub.predictions, exercise_id)
+        frame = sub.predictions_frame
         if frame is not None and frame["prediction"].nunique() > 1:
             digests[sub.label] = hashlib.sha256(sub.predictions.read_bytes()).hexdigest()
     return [(a, b) for a, b in combinations(group, 2)
@@ -168,9 +177,28 @@ def _fit(frame: Any, labels: Any, exercise: Any) -> tuple[float, float | None]:
     return coverage, value[metric]
 
 
+def _own_fit(sub: Submission, exercise: Any) -> tuple[float, float | None]:
+    """_fit of a submission's predictions on its own variant: from its report when grading scored them (then they
+    cover every test row; a metric left out of the report was undefined there), else computed."""
+    if sub.scored_on_own_variant:
+        return 1.0, sub.document["scores"]["hidden"].get(exercise.primary_metric, math.nan)
+    return _fit(sub.predictions_frame, _variant_labels(exercise.id, sub.bundle_id), exercise)
+
+
+def _may_cover(frame: Any, other: Submission) -> bool:
+    """False only when these predictions certainly cover less than MIN_COVERAGE of the other variant's test rows,
+    told from the other's own scored predictions (exactly its test ids), so its labels need not be regenerated."""
+    if not other.scored_on_own_variant:
+        return True
+    their_ids = set(other.predictions_frame["id"])
+    return len(their_ids.intersection(frame["id"])) >= MIN_COVERAGE * len(their_ids)
+
+
 def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submission, Submission, str, str]]:
     """(a, b, whose predictions, sentence) for predictions that fit the other's data variant better than their
-    own: they cover its test rows when they do not cover their own, or they score clearly better on them."""
+    own: they cover its test rows when they do not cover their own, or they score clearly better on them.
+    Each file is read once and each variant's labels regenerated at most once (only when another submission's
+    predictions cover its test rows); the own score is the one grading put in the report."""
     from takehome_harness.harness.exercise import load_exercise
     from takehome_harness.harness.scoring import higher_is_better
 
@@ -180,18 +208,21 @@ def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submis
         return []
     metric = exercise.primary_metric
     higher = higher_is_better(metric)
+    own_fits: dict[str, tuple[float, float | None]] = {}
     found = []
     for a, b in combinations(verified, 2):
         if a.bundle_id == b.bundle_id:
             continue
         for whose, other in ((a, b), (b, a)):
-            frame = _predictions_frame(whose.predictions, exercise_id)
-            if frame is None:
+            frame = whose.predictions_frame
+            if frame is None or not _may_cover(frame, other):
                 continue
-            own_cover, own = _fit(frame, _variant_labels(exercise_id, whose.bundle_id), exercise)
             other_cover, theirs = _fit(frame, _variant_labels(exercise_id, other.bundle_id), exercise)
             if theirs is None:
                 continue
+            if whose.label not in own_fits:
+                own_fits[whose.label] = _own_fit(whose, exercise)
+            own_cover, own = own_fits[whose.label]
             if own is None:
                 sentence = (f"covers {other_cover:.0%} of the other variant's test rows but only {own_cover:.0%} of "
                             f"its own; {metric} {theirs:.3f} on the other's hidden labels")

@@ -255,3 +255,54 @@ def test_forecasts_copied_from_another_variant_with_the_same_keys_are_told_by_th
     assert [(whose, sentence.split(" against")[0]) for _, _, whose, sentence in found] == [
         ("ben", "wape 0.050 on the other's hidden labels")]
     assert variant_fits([ann, submission("cy", "bundle-ben", honest(data["bundle-ben"]))], "demand") == []
+
+
+def test_each_predictions_file_is_read_once_and_no_variant_is_regenerated_without_need(harness_home, tmp_path,
+                                                                                       own_predictions, monkeypatch):
+    from takehome_harness.harness import materialize, scoring, shared_work
+    from takehome_harness.harness.bundle import create_bundle
+    from takehome_harness.harness.exercise_check import submission_from_bundle
+
+    names = ("Ann", "Ben", "Cy")
+    notebooks = dict(zip(names, ("naive_bayes_quick", "knn_on_scaled_numbers", "naive_bayes_quick")))
+    sources = [submission_from_bundle(
+        Path(create_bundle(exercise_id="churn", candidate=name, out_dir=tmp_path / "b").path), tmp_path / f"{name}.zip",
+        nbformat.writes(independent_notebooks()[notebooks[name]]).encode()) for name in names]
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions())
+    assert all(o.document["variant"]["verified"] and o.document["scores"]["hidden"] for o in result.outcomes)
+
+    reads, regenerated = [], []
+    real_check, real_labels = scoring.check_predictions, materialize.hidden_labels
+    monkeypatch.setattr(scoring, "check_predictions", lambda **kw: reads.append(kw["path"]) or real_check(**kw))
+    monkeypatch.setattr(materialize, "hidden_labels", lambda **kw: regenerated.append(kw) or real_labels(**kw))
+    shared_work._variant_labels.cache_clear()
+    subs = [shared_work.Submission(label=o.report_dir.name, name=o.report_dir.name, report_dir=o.report_dir,
+                                   document=o.document) for o in result.outcomes]
+    pairs = shared_work.find_shared_work(subs)
+    # each file once; every variant's own score came from its report, and no one's predictions cover another's rows
+    assert sorted(reads) == sorted(o.report_dir / "predictions.csv" for o in result.outcomes)
+    assert regenerated == [] and not [p for p in pairs if p.variant_fits or p.identical_predictions]
+
+
+def test_the_own_score_compared_is_the_one_grading_reported(harness_home, tmp_path):
+    from takehome_harness.harness.exercise import load_exercise
+    from takehome_harness.harness.shared_work import Submission, variant_fits
+    from takehome_harness.harness.variants import grading_secret, variant_seed
+
+    exercise = load_exercise("demand")
+    keys, target = list(exercise.id_columns), exercise.target_column
+    labels = {b: exercise.generate(seed=variant_seed(exercise_id="demand", bundle_id=b, secret=grading_secret())).labels
+              for b in ("bundle-ann", "bundle-ben")}
+
+    def submission(name: str, bundle_id: str, forecast, reported: dict | None) -> Submission:
+        (tmp_path / name).mkdir()
+        forecast.to_csv(tmp_path / name / "predictions.csv", index=False)
+        return Submission(label=name, name=name, report_dir=tmp_path / name, document={
+            "exercise": {"id": "demand"}, "variant": {"bundle_id": bundle_id, "verified": True},
+            "scores": {"hidden": reported}})
+
+    ann = submission("ann", "bundle-ann", labels["bundle-ann"], {"wape": 0.0})
+    copied = labels["bundle-ann"].assign(**{target: labels["bundle-ann"][target] * 1.05})[keys + [target]]
+    ben = submission("ben", "bundle-ben", copied, {"wape": 0.9})   # what Ben's report says, whatever the file
+    [(_, _, whose, sentence)] = variant_fits([ann, ben], "demand")
+    assert whose == "ben" and sentence == "wape 0.050 on the other's hidden labels against 0.900 on its own"
