@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import pandas as pd
 
+from takehome_harness.harness.scoring import compute_metrics
+
 EPOCH = pd.Timestamp("2000-01-01")
 
 
@@ -35,12 +37,8 @@ def align_categories(features: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame
 
 
 def rounded_metrics(y_true, y_score, metrics: Iterable[str]) -> dict[str, float]:
-    """The grader's own metric code (takehome_harness.harness.scoring), rounded to 4 places
-    for the truth and the docs."""
-    # Imported here, not at module top: takehome_harness.harness.scoring pulls in sklearn,
-    # which generate() does not need.
-    from takehome_harness.harness.scoring import compute_metrics
-
+    """The grader's own metric code (takehome_harness.harness.scoring, numpy only: generate() runs on every
+    grade), rounded to 4 places for the truth and the docs."""
     return {name: round(value, 4) for name, value in
             compute_metrics(y_true=y_true, y_score=y_score, metrics=metrics).items()}
 

@@ -142,7 +142,7 @@ def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
         # would be imported in its place
         raise HarnessError(f"{source}: field 'data/generator' is {generator}, a name from before the harness's "
                            f"packages moved under takehome_harness: write takehome_harness.{generator}")
-    # here: takehome_harness.harness.scoring imports scikit-learn
+    # here: takehome_harness.harness.scoring imports numpy and pandas
     from takehome_harness.harness.scoring import higher_is_better
 
     declared = spec["metrics"].get("higher_is_better")

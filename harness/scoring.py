@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from takehome_harness.harness import metric_functions
 from takehome_harness.harness.errors import HarnessError
 
 MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024
 # How many offending ids/rows an error message names before it only counts the rest.
 _SHOW = 5
-# Probabilities become hard labels at this threshold for accuracy and F1.
-_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,45 +31,23 @@ class Metric:
     label: str
 
 
-def _skm() -> Any:
-    """sklearn.metrics, imported on first use: it is most of a grader's start-up time and memory, and only
-    scoring needs it (canonical_metric and the predictions contract do not)."""
-    from sklearn import metrics
-
-    return metrics
-
-
-def _hard(y_score: np.ndarray) -> np.ndarray:
-    return (y_score >= _THRESHOLD).astype(int)
-
-
 def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
     # Candidates legitimately predict exact 0/1; clip so one such row cannot make the loss infinite.
-    return float(_skm().log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
-
-
-def _wape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Weighted absolute percentage error: total absolute error over total actual volume (forecasting's
-    usual headline; unlike MAPE it stays defined when many actuals are zero)."""
-    total = float(np.abs(y_true).sum())
-    if total == 0:
-        raise ValueError("WAPE is undefined when every actual value is zero")
-    return float(np.abs(y_true - y_pred).sum() / total)
+    return metric_functions.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15))
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("roc_auc", True, lambda y, p: float(_skm().roc_auc_score(y, p)), "ROC AUC"),
-    Metric("average_precision", True, lambda y, p: float(_skm().average_precision_score(y, p)),
-           "average precision"),
-    Metric("brier", False, lambda y, p: float(_skm().brier_score_loss(y, p)), "Brier score"),
+    Metric("roc_auc", True, metric_functions.roc_auc, "ROC AUC"),
+    Metric("average_precision", True, metric_functions.average_precision, "average precision"),
+    Metric("brier", False, metric_functions.brier, "Brier score"),
     Metric("log_loss", False, _log_loss, "log loss"),
-    Metric("accuracy", True, lambda y, p: float(_skm().accuracy_score(y, _hard(p))), "accuracy"),
-    Metric("f1", True, lambda y, p: float(_skm().f1_score(y, _hard(p), zero_division=0)), "F1"),
-    Metric("rmse", False, lambda y, p: float(_skm().root_mean_squared_error(y, p)), "RMSE"),
-    Metric("mae", False, lambda y, p: float(_skm().mean_absolute_error(y, p)), "MAE"),
-    Metric("r2", True, lambda y, p: float(_skm().r2_score(y, p)), "R²"),
-    Metric("mape", False, lambda y, p: float(_skm().mean_absolute_percentage_error(y, p)), "MAPE"),
-    Metric("wape", False, _wape, "WAPE"),
+    Metric("accuracy", True, metric_functions.accuracy, "accuracy"),
+    Metric("f1", True, metric_functions.f1, "F1"),
+    Metric("rmse", False, metric_functions.rmse, "RMSE"),
+    Metric("mae", False, metric_functions.mae, "MAE"),
+    Metric("r2", True, metric_functions.r2, "R²"),
+    Metric("mape", False, metric_functions.mape, "MAPE"),
+    Metric("wape", False, metric_functions.wape, "WAPE"),
 ]}
 
 # Names candidates' code (and the trace) use for the same metrics.

@@ -362,3 +362,34 @@ def test_without_the_cache_grading_fits_the_reference_models_itself_with_the_sam
     assert fits == [1] and report["variant"]["verified"]
     assert (report["scores"]["baseline"], report["scores"]["reference"]) == (stored["baseline"], stored["reference"])
     assert [p.read_text() for p in (cache / "reference-scores").glob("*.json")] == [written_at_bundle_time]
+
+
+_GRADE_THEN_LIST_MODULES = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import conftest
+import takehome_harness.harness.grade
+takehome_harness.harness.grade._sandbox_run = conftest.fake_sandbox_run([])
+from takehome_harness.harness.cli import grade
+try:
+    grade.main(sys.argv[2:], standalone_mode=False)
+finally:
+    print(sorted({name.split('.')[0] for name in sys.modules} & {'sklearn', 'scipy'}))
+"""
+
+
+def test_grading_a_verified_bundle_imports_neither_scikit_learn_nor_scipy(bundle_zip, tmp_path):
+    """Hidden scoring, the variant's data (its truth's ceilings) and the report's curves are numpy only in the
+    grader (scikit-learn costs it 71 MiB and about 1 s); only fitting the reference models needs scikit-learn,
+    and `harness bundle` cached their scores when it issued the bundle."""
+    assert list((tmp_path / "harness_home" / "cache" / "reference-scores").glob("*.json"))
+    sub = submission(bundle_zip, tmp_path / "grace.zip")
+    done = subprocess.run([sys.executable, "-c", _GRADE_THEN_LIST_MODULES, str(Path(__file__).parent), str(sub),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
+    assert report["variant"]["verified"] and not report["warnings"]
+    assert set(report["scores"]["hidden"]) == {"roc_auc", "average_precision", "brier"}
+    assert report["scores"]["reference"]["roc_auc"] > 0.7
+    assert 'alt="ROC and precision-recall curves' in (tmp_path / "out" / "grace" / "report.html").read_text()
