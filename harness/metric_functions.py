@@ -108,11 +108,12 @@ def brier(y_true: np.ndarray, y_prob: np.ndarray) -> float:
 
 
 def log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
-    """Mean negative log-likelihood of the true class, each class's probability clipped to [eps, 1 - eps]."""
-    y, p = _probabilities(y_true, y_prob)
-    eps = np.finfo(float).eps
-    true_class = np.where(y == 1, np.clip(p, eps, 1 - eps), np.clip(1 - p, eps, 1 - eps))
-    return _mean(-np.log(true_class))
+    """Mean negative log-likelihood of the true class. Candidates legitimately predict exact 0/1: the probability
+    is clipped to [1e-15, 1 - 1e-15] first, so one such row cannot make the loss infinite (scikit-learn's own
+    clip to machine epsilon then changes nothing)."""
+    y, p = _binary(y_true, y_prob)
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return _mean(-np.log(np.where(y == 1, p, 1 - p)))
 
 
 def _hard(y_score: np.ndarray) -> np.ndarray:

@@ -31,16 +31,11 @@ class Metric:
     label: str
 
 
-def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
-    # Candidates legitimately predict exact 0/1; clip so one such row cannot make the loss infinite.
-    return metric_functions.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15))
-
-
 METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("roc_auc", True, metric_functions.roc_auc, "ROC AUC"),
     Metric("average_precision", True, metric_functions.average_precision, "average precision"),
     Metric("brier", False, metric_functions.brier, "Brier score"),
-    Metric("log_loss", False, _log_loss, "log loss"),
+    Metric("log_loss", False, metric_functions.log_loss, "log loss"),
     Metric("accuracy", True, metric_functions.accuracy, "accuracy"),
     Metric("f1", True, metric_functions.f1, "F1"),
     Metric("rmse", False, metric_functions.rmse, "RMSE"),
