@@ -31,6 +31,11 @@ def run_seconds(grade: Measured) -> float:
     return report["run"]["wall_seconds"]
 
 
+def phase_seconds(grade: Measured) -> dict[str, float]:
+    """The grade's own timing of each phase (data, sandbox, checks, report...), from `grade --json`."""
+    return json.loads(grade.stdout)["reports"][0]["timings"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5)
@@ -77,6 +82,9 @@ def main() -> int:
     print(f"grade / floor: median of {args.pairs} pair ratios {ratio:.2f}x (goal <= {RATIO_GOAL}x)")
     print(f"of a grade: the sandbox run (container start to results) median {statistics.median(sandbox):.1f} s, the "
           f"grader's own work around it median {statistics.median(g.seconds - s for g, s in zip(grades, sandbox)):.1f} s")
+    phases = [phase_seconds(g) for g in grades]
+    print("grade phases, median s (grade --json): "
+          + ", ".join(f"{name} {statistics.median(p[name] for p in phases):.2f}" for name in phases[0]))
     if boxed:
         print(f"floor in a plain container (sandbox image, one CPU, no hook): median {statistics.median(boxed):.1f} s; "
               f"grade / that: {grade / statistics.median(boxed):.2f}x")
