@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from takehome_harness.harness import metric_functions
 from takehome_harness.harness.atomic_files import write_text_atomic
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.exercise import Exercise, load_exercise
 from takehome_harness.harness.user_dirs import cache_dir
 
-# The reference scores depend on these besides the generator's code and the exercise's own files.
+# The reference scores depend on these besides the generator's code, the metric code and the exercise's own files.
 _SCORE_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy")
 
 
@@ -105,11 +106,11 @@ def _write_reference_scores(path: Path, scores: dict[str, Any]) -> None:
 
 def _variant_key(exercise: Exercise, seed: int) -> str:
     """Everything the reference scores depend on: exercise, version and seed, the generator's folder of code,
-    the exercise's own files (a team's data) and the versions of the libraries that fit and score the models.
-    Hashed, so the cache's file names say nothing about the seed."""
+    the harness's metric code, the exercise's own files (a team's data) and the versions of the libraries that fit
+    the models. Hashed, so the cache's file names say nothing about the seed."""
     digest = hashlib.sha256(json.dumps([exercise.id, exercise.version, seed, exercise.spec]).encode())
     code = Path(exercise.generator_module.__file__).parent
-    for path in sorted(code.glob("*.py")):
+    for path in [*sorted(code.glob("*.py")), Path(metric_functions.__file__)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for name in sorted(exercise.folder.iterdir(), key=lambda entry: entry.name):
         if name.is_file():

@@ -216,3 +216,16 @@ def test_reference_scores_are_cached_on_disk_per_variant(harness_home, monkeypat
     cached[0].write_text("{not json")
     materialize._reference_scores_cached.cache_clear()
     assert reference_scores(exercise=exercise, seed=5) == first and len(calls) == 2  # a broken file is recomputed
+
+
+def test_a_change_to_the_metric_code_is_a_new_cache_key(tmp_path, monkeypatch):
+    """The metrics are the harness's own code (no library version to key on): changed, the cached reference
+    scores are scored again."""
+    from takehome_harness.harness import materialize, metric_functions
+
+    exercise = load_exercise("churn")
+    before = materialize._variant_key(exercise, 5)
+    edited = tmp_path / "metric_functions.py"
+    edited.write_text(Path(metric_functions.__file__).read_text() + "# fixed\n")
+    monkeypatch.setattr(metric_functions, "__file__", str(edited))
+    assert materialize._variant_key(exercise, 5) != before
