@@ -191,6 +191,22 @@ def test_writing_beyond_the_working_folder_cap_fails_and_the_run_still_reports(t
 
 
 @pytest.mark.docker
+def test_a_result_file_over_the_cap_is_not_read_and_the_others_still_come_back(tmp_path):
+    # trace.jsonl is writable by the run (the hook appends to it): the candidate's code can make it any size up to
+    # the fsize limit, which is far over what the host reads back
+    limits = Limits(total_seconds=TOTAL, cell_seconds=CELL, memory_mb=512, pids=64, tmpfs_mb=16, output_mb=1)
+    flood = ('with open("/harness-out/trace.jsonl", "a") as f:\n'
+             '    f.write("x" * (3 * 2**20))')
+    result, _ = run_docker(tmp_path, [*SOLVED, flood], limits=limits)
+    assert result.verdict is Verdict.COMPLETED, (result.message, result.warnings)
+    assert any(w.startswith("ignored trace.jsonl: trace.jsonl is ") and "-byte cap" in w for w in result.warnings)
+    assert result.trace is None
+    last = nbformat.read(result.executed_notebook, as_version=4).cells[-1]
+    assert "3 * 2**20" in last.source and last.execution_count is not None     # the flood ran, and was saved
+    assert result.predictions.read_text().splitlines()[0] == "id,p"
+
+
+@pytest.mark.docker
 def test_container_configuration_by_inspection():
     import docker
 

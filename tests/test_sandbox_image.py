@@ -94,7 +94,8 @@ def test_both_build_contexts_hold_what_their_dockerfiles_copy():
     with scripts_build_context() as ctx:
         assert sorted(p.relative_to(ctx).as_posix() for p in ctx.rglob("*")) == [
             "Dockerfile", "harness-sandbox", "harness-sandbox/container_init.py", "harness-sandbox/kernel_hook.py",
-            "harness-sandbox/legacy_compat.py", "harness-sandbox/runner.py"]
+            "harness-sandbox/legacy_compat.py", "harness-sandbox/run_protocol.py",
+            "harness-sandbox/runner.py"]
         assert "FROM ${ENV_IMAGE}" in (ctx / "Dockerfile").read_text()
     with env_build_context(wheels=None) as ctx:
         assert sorted(p.name for p in ctx.iterdir()) == ["Dockerfile", "requirements.lock", "wheelhouse"]

@@ -195,7 +195,7 @@ def _classify(exit_code: int | None, status: dict | None):
 
 
 def test_the_exit_code_decides_and_a_forged_status_only_loses_its_details():
-    from takehome_harness.harness.sandbox.runner import EXIT_CODES
+    from takehome_harness.harness.sandbox.run_protocol import EXIT_CODES
 
     boom = {"name": "ValueError", "value": "boom", "traceback": "tb"}
     honest = _classify(EXIT_CODES["cell_error"], _status("cell_error", failed_cell=0, error=boom))
@@ -274,7 +274,7 @@ def test_a_forged_files_listing_cannot_write_outside_or_past_the_cap(tmp_path):
 
 
 def test_the_workspace_copy_keeps_regular_files_only_and_never_the_submissions_data(tmp_path):
-    from takehome_harness.harness.sandbox.runner import RESULT_FILES
+    from takehome_harness.harness.sandbox.run_protocol import RESULT_FILES
     from takehome_harness.harness.sandbox.workspace import create_workspace
 
     sub = make_submission(tmp_path, ["x = 1"])

@@ -103,7 +103,7 @@ def test_the_wheel_carries_its_version_and_everything_the_sandbox_build_needs(in
     assert contexts["env"] == ["Dockerfile", "requirements.lock", "wheelhouse"]
     assert contexts["scripts"] == ["Dockerfile", "harness-sandbox", "harness-sandbox/container_init.py",
                                    "harness-sandbox/kernel_hook.py", "harness-sandbox/legacy_compat.py",
-                                   "harness-sandbox/runner.py"]
+                                   "harness-sandbox/run_protocol.py", "harness-sandbox/runner.py"]
     from takehome_harness.harness.sandbox.image import image_tag
     assert contexts["tag"] == image_tag()                                      # the same files as this checkout
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from takehome_harness.harness.sandbox.workspace import Workspace
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
+PROTOCOL_PATH = Path(__file__).with_name("run_protocol.py")   # imported by the runner, beside it
 INIT_PATH = Path(__file__).with_name("container_init.py")   # pid 1 in the container
 HOOK_PATH = Path(__file__).with_name("kernel_hook.py")
 LEGACY_PATH = Path(__file__).with_name("legacy_compat.py")   # the legacy profile, generic mode only

@@ -34,7 +34,7 @@ from takehome_harness.harness.sandbox.image import (BASE_REPOSITORY, ENV_REPOSIT
                                                     SANDBOX_UID, build_args, debootstrap_rootfs, env_build_context,
                                                     env_tag, image_tag, scripts_build_context, wheelhouse)
 from takehome_harness.harness.sandbox.result import Limits
-from takehome_harness.harness.sandbox.runner import RESULT_FILES
+from takehome_harness.harness.sandbox.run_protocol import RESULT_FILES
 from takehome_harness.harness.sandbox.workspace import Workspace
 
 HOME = "/home/sandbox"
@@ -528,23 +528,37 @@ class DockerRun:
                           log_path=log, image=self.sandbox.image)
 
     def collect(self) -> list[str]:
-        """Each result file from the stopped container into ws.out, through the engine. Over the most that
-        run.py could use (output_mb, a third more for base64), it is not even transferred."""
+        """The result files from the stopped container into ws.out, through the engine: all of them in one
+        archive of OUT as it streams (one round trip, not four), and file by file whatever that archive did not
+        give cleanly (a file over the cap, or not a regular file: the candidate's code may have made either). A
+        file over the most that run.py could use (output_mb, a third more for base64) is not transferred: reading
+        the archive stops at its header (what is in flight, a chunk or two, is dropped)."""
         cap = self.limits.output_mb * MB * 4 // 3 + 64 * 1024
         warnings = []
         with _engine_errors(self.sandbox.client):
+            stream, _ = self.container.get_archive(OUT)
+            try:
+                found = _result_files_of(stream, cap=cap)
+            finally:
+                stream.close()
             for name in RESULT_FILES:
-                stream, info = self.container.get_archive(f"{OUT}/{name}")
-                if info["size"] > cap:
-                    stream.close()
-                    warnings.append(f"ignored {name}: {name} is {info['size']} bytes, over the {cap}-byte cap")
-                    continue
-                data = _single_file(b"".join(stream), name=name, max_bytes=cap)
+                data = found.get(name)
                 if data is None:
-                    warnings.append(f"ignored {name}: it is not a regular file")
-                    continue
-                (self.ws.out / name).write_bytes(data)
+                    data = self._one_file(name, cap=cap, warnings=warnings)
+                if data is not None:
+                    (self.ws.out / name).write_bytes(data)
         return warnings
+
+    def _one_file(self, name: str, *, cap: int, warnings: list[str]) -> bytes | None:
+        stream, info = self.container.get_archive(f"{OUT}/{name}")
+        if info["size"] > cap:
+            stream.close()
+            warnings.append(f"ignored {name}: {name} is {info['size']} bytes, over the {cap}-byte cap")
+            return None
+        data = _single_file(b"".join(stream), name=name, max_bytes=cap)
+        if data is None:
+            warnings.append(f"ignored {name}: it is not a regular file")
+        return data
 
     def clean_up(self) -> None:
         if self.container is not None:
@@ -553,6 +567,43 @@ class DockerRun:
             except Exception:  # noqa: BLE001 - a container already removed is the goal; prune catches the rest
                 pass
             self.container = None
+
+
+class _ChunkReader(io.RawIOBase):
+    """The engine's archive stream (an iterator of byte chunks) as a file, so tarfile can read it as it arrives."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks, self.pending = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            self.pending = next(self.chunks, b"")
+            if not self.pending:
+                return 0
+        size = min(len(buffer), len(self.pending))
+        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        return size
+
+
+def _result_files_of(stream: Iterator[bytes], *, cap: int) -> dict[str, bytes]:
+    """{name: content} of the result files in an archive of OUT, read in order until the first member that is not
+    a result file, not a regular file, or over the cap: reading stops there."""
+    found: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(stream)), mode="r|") as tar:
+            for member in tar:
+                name = member.name.partition("/")[2]
+                if member.isdir() and not name:
+                    continue        # OUT itself
+                if name not in RESULT_FILES or name in found or not member.isreg() or member.size > cap:
+                    break
+                found[name] = tar.extractfile(member).read()
+    except tarfile.TarError:    # a cut stream: what was read whole stands, the rest is fetched file by file
+        pass
+    return found
 
 
 def _single_file(archive: bytes, *, name: str, max_bytes: int) -> bytes | None:

@@ -22,7 +22,8 @@ from typing import Iterator
 import platformdirs
 
 from takehome_harness.harness.errors import HarnessError
-from takehome_harness.harness.sandbox.backend import HOOK_PATH, INIT_PATH, LEGACY_PATH, RUNNER_PATH, Progress
+from takehome_harness.harness.sandbox.backend import (HOOK_PATH, INIT_PATH, LEGACY_PATH, PROTOCOL_PATH, RUNNER_PATH,
+                                                       Progress)
 from takehome_harness.harness.sandbox.packages import LOCK_PATH
 from takehome_harness.harness.user_dirs import APP_NAME
 
@@ -49,7 +50,7 @@ def cache_dir() -> Path:
 
 def _image_scripts() -> list[Path]:
     """What the image gets in /opt/harness/ (harness-sandbox/ in the build context)."""
-    return [RUNNER_PATH, INIT_PATH, HOOK_PATH, LEGACY_PATH]
+    return [RUNNER_PATH, PROTOCOL_PATH, INIT_PATH, HOOK_PATH, LEGACY_PATH]
 
 
 def _digest(paths: list[Path]) -> str:

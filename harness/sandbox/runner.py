@@ -28,7 +28,6 @@ import filecmp
 import json
 import os
 import re
-import shutil
 import signal
 import stat
 import sys
@@ -40,6 +39,12 @@ import nbformat
 from jupyter_client import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+# Run as a script beside run_protocol.py (the image's /opt/harness/, the local backend's subprocess), where its
+# folder is first on sys.path; imported as a package module only by tests.
+if __package__:
+    from .run_protocol import EXIT_CODES, FILES_VERSION, RESULT_FILES, copy_in
+else:
+    from run_protocol import EXIT_CODES, FILES_VERSION, RESULT_FILES, copy_in
 
 STATUS_VERSION = 1
 MAX_TEXT_CHARS = 100_000          # per output: enough to read, small enough to render
@@ -48,13 +53,7 @@ MAX_TRACEBACK_CHARS = 20_000
 MAX_CELL_OUTPUT_CHARS = 5_000_000  # kept per cell as outputs arrive; errors are always kept
 HOOK_TIMEOUT_SECONDS = 60
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-RESULT_FILES = ("executed.ipynb", "status.json", "trace.jsonl", "files.json")
 MAX_PRODUCED_FILES = 50
-FILES_VERSION = 1
-# The final state of a run -> the runner's exit code. Python itself exits 1 on an uncaught exception
-# and 2 on bad arguments; a signal shows as 128+n (container) or -n (local): none of these collide.
-EXIT_CODES = {"completed": 0, "cell_error": 10, "cell_timeout": 11, "deadline": 12, "kernel_died": 13,
-              "runner_error": 14}
 STOP_OTHERS_SECONDS = 10
 MAX_EXECUTION_COUNT = 1_000_000_000   # status.schema.json's bound
 PR_SET_DUMPABLE = 4
@@ -109,17 +108,6 @@ def stop_other_processes() -> None:
         if not _others_alive():
             return
         time.sleep(0.05)
-
-
-def copy_in(source: Path, work: Path) -> None:
-    """The submission into the working folder: regular files and folders only, never its own data/."""
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = {n for n in names if not (stat.S_ISREG(mode := os.lstat(os.path.join(folder, n)).st_mode)
-                                            or stat.S_ISDIR(mode))}
-        return skipped | ({"data"} if Path(folder) == source else set())
-
-    shutil.copytree(source, work, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
 
 def produced_files(source: Path, work: Path) -> tuple[list[tuple[str, Path]], list[str]]:

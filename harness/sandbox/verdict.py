@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from takehome_harness.harness.sandbox.result import Verdict
-from takehome_harness.harness.sandbox.runner import EXIT_CODES
+from takehome_harness.harness.sandbox.run_protocol import EXIT_CODES
 
 STATE_OF_EXIT_CODE = {code: state for state, code in EXIT_CODES.items()}
 

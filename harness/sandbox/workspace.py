@@ -24,7 +24,7 @@ import jsonschema
 
 from takehome_harness.harness.ownership import mark_owned
 from takehome_harness.harness.sandbox.readback import Unreadable, copy_regular_file, read_regular_file
-from takehome_harness.harness.sandbox.runner import FILES_VERSION, RESULT_FILES, copy_in
+from takehome_harness.harness.sandbox.run_protocol import FILES_VERSION, RESULT_FILES, copy_in
 
 TEMP_PREFIX = "takehome-sandbox-"
 RUNNER_FILES = ("executed.ipynb", "status.json", "trace.jsonl")   # copied as they are
