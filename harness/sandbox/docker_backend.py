@@ -40,6 +40,8 @@ from takehome_harness.harness.sandbox.workspace import Workspace
 HOME = "/home/sandbox"
 WORK = "/work"
 INPUT = "/harness-in"
+SUBMISSION = f"{INPUT}/submission"      # root-owned, read-only to the sandbox uid
+INPUT_READY = f"{INPUT}/ready"          # put last: the submission and the data are all there
 OUT = "/harness-out"
 DATA = f"{WORK}/data"
 IMAGE_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
@@ -396,10 +398,10 @@ class _PeakMemory(threading.Thread):
             pass
 
 
-def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int) -> Path:
-    """A tar (written to `dest`) of folder's regular files and folders, owned by root with these modes: the
-    sandbox uid can read them and change nothing. Links are left out, never followed on the host (in generic
-    mode the data folder is the submission's own)."""
+def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int, under: str | None = None) -> Path:
+    """A tar (written to `dest`) of folder's regular files and folders (in a folder `under`, if given), owned by
+    root with these modes: the sandbox uid can read them and change nothing. Links are left out, never followed
+    on the host (in generic mode the data folder is the submission's own)."""
     def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if not (info.isreg() or info.isdir()):
             return None
@@ -409,8 +411,10 @@ def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int) -> Path:
         return info
 
     with tarfile.open(dest, "w") as tar:
+        if under is not None:
+            tar.add(folder, arcname=under, recursive=False, filter=as_root)
         for child in sorted(folder.iterdir()):
-            tar.add(child, arcname=child.name, filter=as_root)
+            tar.add(child, arcname=f"{under}/{child.name}" if under else child.name, filter=as_root)
     return dest
 
 
@@ -436,9 +440,12 @@ class DockerSandbox:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
     def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> DockerRun:
+        """The container, created with its volumes and the empty result files; the submission and the data are
+        packed here and put in by run() once the container has started, while the kernel starts."""
         command = ["python", "/opt/harness/container_init.py",
-                   "python", "/opt/harness/runner.py", "--container", "--input", INPUT, "--work", WORK,
+                   "python", "/opt/harness/runner.py", "--container", "--input", SUBMISSION, "--work", WORK,
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
+                   "--input-ready", INPUT_READY,
                    "--cell-seconds", str(limits.cell_seconds), "--total-seconds", str(limits.total_seconds),
                    "--output-bytes", str(limits.output_mb * MB),
                    *(["--legacy", f"/opt/harness/{LEGACY_PATH.name}"] if legacy else [])]
@@ -450,24 +457,17 @@ class DockerSandbox:
             try:
                 run.container = self.client.containers.create(
                     self.image, command, mounts=[_volume(target) for target in targets], working_dir=WORK, **options)
-                self._put(run.container, INPUT, _tar_of(ws.input, dest=ws.root / "input.tar",
-                                                        file_mode=0o644, dir_mode=0o755))
                 # the sandbox uid may write these four files, but not chmod, move or remove them, nor add any
                 run.container.put_archive(OUT, _empty_files_tar(RESULT_FILES, mode=0o666))
+                run.inputs.append((INPUT, _tar_of(ws.input, dest=ws.root / "input.tar", file_mode=0o644,
+                                                  dir_mode=0o755, under=Path(SUBMISSION).name)))
                 if data_dir is not None:
-                    self._put(run.container, DATA, _tar_of(data_dir.resolve(), dest=ws.root / "data.tar",
-                                                           file_mode=0o444, dir_mode=0o555))
+                    run.inputs.append((DATA, _tar_of(data_dir.resolve(), dest=ws.root / "data.tar", file_mode=0o444,
+                                                     dir_mode=0o555)))
             except BaseException:
                 run.clean_up()
                 raise
         return run
-
-    @staticmethod
-    def _put(container: Any, path: str, tar: Path) -> None:
-        with open(tar, "rb") as handle:
-            if not container.put_archive(path, handle):
-                raise SandboxUnavailable(f"the Docker engine did not accept the files for {path}")
-        tar.unlink()
 
 
 def _volume(target: str) -> Any:
@@ -498,6 +498,7 @@ class DockerRun:
     def __init__(self, sandbox: DockerSandbox, ws: Workspace, *, limits: Limits) -> None:
         self.sandbox, self.ws, self.limits = sandbox, ws, limits
         self.container: Any = None
+        self.inputs: list[tuple[str, Path]] = []     # (where in the container, tar of what goes there)
 
     def run(self) -> BackendRun:
         limits, container = self.limits, self.container
@@ -513,6 +514,7 @@ class DockerRun:
             peak = _PeakMemory(self.sandbox.client, container.id)
             peak.start()
             try:
+                self._put_inputs()
                 exit_code = container.wait()["StatusCode"]
             finally:
                 timer.cancel()
@@ -526,6 +528,16 @@ class DockerRun:
         return BackendRun(backend=BACKEND.name, isolated=True, exit_code=exit_code, deadline_hit=killed.is_set(),
                           oom_killed=oom_killed, wall_seconds=wall, peak_memory_mb=peak.peak / MB or None,
                           log_path=log, image=self.sandbox.image)
+
+    def _put_inputs(self) -> None:
+        """The submission and the data into the started container's volumes, then the sign that they are complete
+        (the runner reads nothing before it): the kernel starts meanwhile."""
+        for path, tar in self.inputs:
+            with open(tar, "rb") as handle:
+                if not self.container.put_archive(path, handle):
+                    raise SandboxUnavailable(f"the Docker engine did not accept the files for {path}")
+            tar.unlink()
+        self.container.put_archive(INPUT, _empty_files_tar((Path(INPUT_READY).name,), mode=0o444))
 
     def collect(self) -> list[str]:
         """The result files from the stopped container into ws.out, through the engine: all of them in one

@@ -57,6 +57,7 @@ MAX_PRODUCED_FILES = 50
 STOP_OTHERS_SECONDS = 10
 MAX_EXECUTION_COUNT = 1_000_000_000   # status.schema.json's bound
 PR_SET_DUMPABLE = 4
+INPUT_POLL_SECONDS = 0.02
 
 
 def write_result(path: Path, data: bytes) -> None:
@@ -330,91 +331,141 @@ class BoundedOutputClient(NotebookClient):
         super().clear_output(outs, msg, cell_index)
 
 
-def run_cells(nb: Any, *, notebook: Path, status: StatusFile, executed_path: Path, hook: Path,
-              legacy: Path | None, cell_seconds: int, deadline: float, total_seconds: int) -> tuple[str, str]:
-    """Execute the cells in order until one fails; return (final state, message)."""
+class SubmissionMissing(Exception):
+    """The submission never arrived, or could not be copied into the working folder: the run is a runner_error."""
+
+
+def wait_for(path: Path | None, *, deadline: float) -> None:
+    """Until `path` exists (the host's sign that every file of the run is in place); None: they already are."""
+    while path is not None and not path.exists():
+        if time.monotonic() > deadline:
+            raise SubmissionMissing(f"the submission did not arrive ({path} never appeared)")
+        time.sleep(INPUT_POLL_SECONDS)
+
+
+class Submission:
+    """The submitted notebook, read into `nb` in place (the client was made with `nb` before it was there),
+    its status file, and its files in the working folder: loaded once, when the host has put them in."""
+
+    def __init__(self, *, source: Path, work: Path, notebook_rel: str, out_dir: Path, ready: Path | None,
+                 deadline: float) -> None:
+        self.source, self.work, self.notebook_rel, self.out_dir = source, work, notebook_rel, out_dir
+        self.ready, self.deadline = ready, deadline
+        self.nb = nbformat.v4.new_notebook()
+        self.status: StatusFile | None = None
+
+    @property
+    def executed_path(self) -> Path:
+        return self.out_dir / "executed.ipynb"
+
+    def load(self, *, hook: str) -> StatusFile:
+        if self.status is None:
+            wait_for(self.ready, deadline=self.deadline)
+            self.nb.clear()
+            self.nb.update(nbformat.read(self.source / self.notebook_rel, as_version=4))
+            prepare_notebook(self.nb)
+            self.status = StatusFile(self.out_dir / "status.json", self.nb)
+            write_text(self.executed_path, nbformat.writes(self.nb))
+            self.status.save(state="running", hook=hook)
+            try:
+                copy_in(self.source, self.work)
+            except OSError as exc:  # e.g. the submission does not fit in the working folder
+                raise SubmissionMissing(f"the submission could not be copied into the working folder: {exc}"[:2000]) from None
+        return self.status
+
+
+def run_kernel(sub: Submission, *, hook: Path, legacy: Path | None, cell_seconds: int,
+               total_seconds: int) -> tuple[str, str]:
+    """Start the kernel, load the hook (and the legacy profile) in it, then load the submission (the host may
+    still be putting it in while the kernel starts) and execute its cells in order until one fails; return
+    (final state, message)."""
     client = BoundedOutputClient(
-        nb, kernel_name="python3", kernel_manager_class=SafePathKernelManager, timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
-        record_timing=True, resources={"metadata": {"path": str(notebook.parent)}},
+        sub.nb, kernel_name="python3", kernel_manager_class=SafePathKernelManager, timeout=cell_seconds, allow_errors=False, interrupt_on_timeout=False,
+        record_timing=True, resources={"metadata": {"path": str((sub.work / sub.notebook_rel).parent)}},
         # a kernel that ignores SIGTERM would hold the runner past the host's grace period: the host then
         # kills the runner, and nothing the run wrote can be believed
         shutdown_kernel="immediate",
     )
-    final_state, message = "completed", "all cells ran"
+    # the kernel starts in the notebook's folder, which the submission's files fill in later
+    (sub.work / sub.notebook_rel).parent.mkdir(parents=True, exist_ok=True)
     try:
         with client.setup_kernel():
             client.kc.execute(IMPORT_LAST_FROM_WORKING_FOLDER, silent=True, store_history=False)
-            status.save(state="running", hook=run_silently(client, hook, run_name="__harness_hook__"))
+            hook_state = run_silently(client, hook, run_name="__harness_hook__")
             if legacy is not None:
                 # after the hook, so the libraries it patches are imported the way they are without the profile
                 print(f"legacy profile: {run_silently(client, legacy, run_name='__harness_legacy__')}", flush=True)
-            cell_ids = CellIdSender(client)
-            for index, cell in enumerate(nb.cells):
-                entry = status.cell(index)
-                if cell.cell_type != "code":
-                    entry["state"] = "not_code"
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 1:
-                    final_state, message = "deadline", f"the overall time limit ({total_seconds} s) ran out before cell {index}"
-                    status.save(failed_cell=index)
-                    break
-                client.timeout = max(1, int(min(cell_seconds, remaining)))
-                entry.update(state="running", started=time.time())
-                status.save()
-                outcome, error = "ok", None
-                cell_ids.current = cell["id"]
-                try:
-                    client.execute_cell(cell, index)
-                except CellTimeoutError as exc:
-                    outcome, error = "timeout", _error_of(exc, cell)
-                except DeadKernelError as exc:
-                    outcome, error = "kernel_died", _error_of(exc, cell)
-                except CellExecutionError as exc:
-                    outcome, error = "error", _error_of(exc, cell)
-                truncate_outputs(cell)
-                entry.update(state=outcome, ended=time.time(), execution_count=_plausible_count(cell),
-                             error=error)
-                entry["seconds"] = round(entry["ended"] - entry["started"], 3)
-                write_text(executed_path, nbformat.writes(nb))
-                if outcome != "ok":
-                    final_state, message = {
-                        "timeout": ("cell_timeout", f"cell {index} ran longer than its limit ({client.timeout} s)"),
-                        "kernel_died": ("kernel_died", f"the kernel died while running cell {index}"),
-                        "error": ("cell_error", f"cell {index} raised {error['name']}"),
-                    }[outcome]
-                    status.save(failed_cell=index)
-                    break
-                status.save()
+            return run_cells(client, sub.nb, status=sub.load(hook=hook_state), executed_path=sub.executed_path,
+                             cell_seconds=cell_seconds, deadline=sub.deadline, total_seconds=total_seconds)
     except DeadKernelError as exc:  # died outside a cell (e.g. during start or the hook)
-        final_state, message = "kernel_died", f"the kernel died outside a cell: {exc}"
+        return "kernel_died", f"the kernel died outside a cell: {exc}"
     except RuntimeError as exc:  # kernel failed to start
-        final_state, message = "runner_error", f"the kernel could not be started: {exc}"[:2000]
+        return "runner_error", f"the kernel could not be started: {exc}"[:2000]
+
+
+def run_cells(client: NotebookClient, nb: Any, *, status: StatusFile, executed_path: Path, cell_seconds: int,
+              deadline: float, total_seconds: int) -> tuple[str, str]:
+    final_state, message = "completed", "all cells ran"
+    cell_ids = CellIdSender(client)
+    for index, cell in enumerate(nb.cells):
+        entry = status.cell(index)
+        if cell.cell_type != "code":
+            entry["state"] = "not_code"
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 1:
+            final_state, message = "deadline", f"the overall time limit ({total_seconds} s) ran out before cell {index}"
+            status.save(failed_cell=index)
+            break
+        client.timeout = max(1, int(min(cell_seconds, remaining)))
+        entry.update(state="running", started=time.time())
+        status.save()
+        outcome, error = "ok", None
+        cell_ids.current = cell["id"]
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError as exc:
+            outcome, error = "timeout", _error_of(exc, cell)
+        except DeadKernelError as exc:
+            outcome, error = "kernel_died", _error_of(exc, cell)
+        except CellExecutionError as exc:
+            outcome, error = "error", _error_of(exc, cell)
+        truncate_outputs(cell)
+        entry.update(state=outcome, ended=time.time(), execution_count=_plausible_count(cell),
+                     error=error)
+        entry["seconds"] = round(entry["ended"] - entry["started"], 3)
+        write_text(executed_path, nbformat.writes(nb))
+        if outcome != "ok":
+            final_state, message = {
+                "timeout": ("cell_timeout", f"cell {index} ran longer than its limit ({client.timeout} s)"),
+                "kernel_died": ("kernel_died", f"the kernel died while running cell {index}"),
+                "error": ("cell_error", f"cell {index} raised {error['name']}"),
+            }[outcome]
+            status.save(failed_cell=index)
+            break
+        status.save()
     return final_state, message
 
 
 def execute(*, source: Path, work: Path, notebook_rel: str, out_dir: Path, hook: Path, legacy: Path | None,
-            cell_seconds: int, total_seconds: int, output_bytes: int, container: bool) -> int:
-    """Run the notebook; return the exit code for how it ended (EXIT_CODES)."""
-    deadline = time.monotonic() + total_seconds
-    nb = nbformat.read(source / notebook_rel, as_version=4)
-    prepare_notebook(nb)
-    executed_path = out_dir / "executed.ipynb"
-    status = StatusFile(out_dir / "status.json", nb)
-    write_text(executed_path, nbformat.writes(nb))
-    status.save(state="starting_kernel")
+            cell_seconds: int, total_seconds: int, output_bytes: int, container: bool,
+            input_ready: Path | None = None) -> int:
+    """Run the notebook; return the exit code for how it ended (EXIT_CODES). With `input_ready`, the submission
+    is read only once that file exists: the host starts the run first and puts the files in while the kernel
+    starts."""
+    sub = Submission(source=source, work=work, notebook_rel=notebook_rel, out_dir=out_dir, ready=input_ready,
+                     deadline=time.monotonic() + total_seconds)
     try:
-        copy_in(source, work)
-    except OSError as exc:  # e.g. the submission does not fit in the working folder
-        final_state, message = "runner_error", f"the submission could not be copied into the working folder: {exc}"[:2000]
-    else:
-        final_state, message = run_cells(nb, notebook=work / notebook_rel, status=status, executed_path=executed_path,
-                                         hook=hook, legacy=legacy, cell_seconds=cell_seconds, deadline=deadline,
-                                         total_seconds=total_seconds)
+        final_state, message = run_kernel(sub, hook=hook, legacy=legacy, cell_seconds=cell_seconds,
+                                          total_seconds=total_seconds)
+        status = sub.load(hook="not_run")   # the kernel failed before the submission was read: read it for the report
+    except SubmissionMissing as exc:
+        final_state, message = "runner_error", str(exc)
+        status = sub.status or StatusFile(out_dir / "status.json", sub.nb)
     if container:
         stop_other_processes()
     # From here on nothing else writes: these are the results the host reads.
-    write_text(executed_path, nbformat.writes(nb))
+    write_text(sub.executed_path, nbformat.writes(sub.nb))
     try:
         listing = pack_files(source, work, max_bytes=output_bytes)
     except OSError as exc:
@@ -437,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-seconds", type=int, required=True)
     parser.add_argument("--total-seconds", type=int, required=True)
     parser.add_argument("--output-bytes", type=int, required=True, help="cap on files.json")
+    parser.add_argument("--input-ready", type=Path, default=None,
+                        help="read the submission only once this file exists (the host puts the files in while "
+                             "the kernel starts)")
     parser.add_argument("--container", action="store_true",
                         help="the runner's pid namespace is the sandbox: become non-dumpable, and kill every "
                              "other process before the final writes")
@@ -447,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     return execute(source=args.input, work=args.work, notebook_rel=args.notebook, out_dir=args.out, hook=args.hook,
                    legacy=args.legacy,
                    cell_seconds=args.cell_seconds, total_seconds=args.total_seconds,
-                   output_bytes=args.output_bytes, container=args.container)
+                   output_bytes=args.output_bytes, container=args.container, input_ready=args.input_ready)
 
 
 if __name__ == "__main__":
