@@ -26,7 +26,7 @@ from takehome_harness.harness.report.build import (
     candidate_name, claimed_info, exercise_info, internal_error_report, rejected_report, run_info,
     sandbox_lost_report, tool_version, utc_now,
 )
-from takehome_harness.harness.report.html_report import HiddenCurves
+from takehome_harness.harness.report.model import HiddenCurves
 from takehome_harness.harness.report.index import IndexRow, index_row
 from takehome_harness.harness.report.model import PHASES, Outcome, Report, Scores, SubmissionInfo, debrief_from
 from takehome_harness.harness.report.write import write_report
@@ -278,6 +278,7 @@ def _prepare_scoring(variant: Variant) -> Future:
     sandbox runs, together with the imports scoring and the report's plots need: the container has a CPU of
     its own, and this work would otherwise wait for it."""
     def prepare() -> tuple[Any, Any]:
+        import takehome_harness.harness.report.html_report  # noqa: F401 - the report's renderer, imported while we wait
         from takehome_harness.harness.report.plots import load_plotting
 
         load_plotting()

@@ -316,7 +316,7 @@ def _curves(sub: Submission) -> Any | None:
         return None
     from takehome_harness.graders.score import checked_predictions, hidden_score
     from takehome_harness.harness.exercise import load_exercise
-    from takehome_harness.harness.report.html_report import HiddenCurves
+    from takehome_harness.harness.report.model import HiddenCurves
 
     exercise, labels = load_exercise(sub.exercise_id), _variant_labels(sub.exercise_id, sub.bundle_id)
     hidden = hidden_score(exercise=exercise, labels=labels,

@@ -120,7 +120,7 @@ def test_report_sorts_findings_by_severity_and_links_evidence_to_cells():
 def test_report_has_score_table_plots_and_writeup():
     import numpy as np
 
-    from takehome_harness.harness.report.html_report import HiddenCurves
+    from takehome_harness.harness.report.model import HiddenCurves
 
     writeup = finding("writeup", Status.PASS, details={"text": "## Next steps\n\n- try *gradient boosting*"})
     scores = Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.79}, baseline={"roc_auc": 0.5},

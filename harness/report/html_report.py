@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
 from takehome_harness.graders.finding import Finding, Status
-from takehome_harness.harness.report.model import Outcome, Report
+from takehome_harness.harness.report.model import HiddenCurves, Outcome, Report
 from takehome_harness.harness.report.notebook_html import render_cells, render_markdown
 from takehome_harness.harness.report.plots import cell_times_plot, curve_plot, score_plot
 from takehome_harness.harness.report.reviewer_summary import reviewer_summary
 from takehome_harness.harness.terminal_text import strip_ansi
-
-if TYPE_CHECKING:
-    import numpy as np
 
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
               "base-uri 'none'; form-action 'none'")
@@ -32,14 +28,6 @@ VERDICT_LABELS = {
     "out_of_memory": "Out of memory", "kernel_died": "Kernel died", "not_run": "Not run",
 }
 _WRITEUP_CHECKS = ("writeup", "next_steps")
-
-
-@dataclass
-class HiddenCurves:
-    """Hidden labels and the candidate's scores, aligned; only for plotting, never written out."""
-
-    y_true: np.ndarray
-    y_score: np.ndarray
 
 
 def _printable(value: Any) -> Any:

@@ -15,6 +15,14 @@ SCHEMA_VERSION = "1.0"
 PHASES = ("intake", "data", "container_start", "notebook", "checks", "report")
 
 
+@dataclass
+class HiddenCurves:
+    """Hidden labels and the candidate's scores, aligned (numpy arrays); only for plotting, never written out."""
+
+    y_true: Any
+    y_score: Any
+
+
 class Outcome(str, Enum):
     GRADED = "graded"                  # the pipeline ran to the end (the notebook itself may have failed)
     REJECTED = "rejected"              # intake refused the submission; nothing was run

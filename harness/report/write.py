@@ -10,9 +10,8 @@ import nbformat
 from takehome_harness.harness.atomic_files import (is_no_room, remove_abandoned_temp_files, write_bytes_atomic,
                                                    write_text_atomic)
 from takehome_harness.harness.errors import OutputUnwritable
-from takehome_harness.harness.report.html_report import HiddenCurves, render_report_html
 from takehome_harness.harness.report.json_report import write_json_report
-from takehome_harness.harness.report.model import Report
+from takehome_harness.harness.report.model import HiddenCurves, Report
 from takehome_harness.harness.sandbox.result import Verdict
 
 REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
@@ -27,6 +26,10 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None, curv
     a folder that the next run grades again, never a half-written file. Returns report.json's document.
     `report_started` (time.monotonic()) adds the report phase to the run's timings, up to report.html rendered.
     """
+    # imported here, not with the grading modules: jinja2 and markdown-it are not needed before the run ends
+    # (a grade imports this module while its sandbox runs, see harness/grade.py)
+    from takehome_harness.harness.report.html_report import render_report_html
+
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
         remove_abandoned_temp_files(report_dir)
