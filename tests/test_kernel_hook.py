@@ -140,6 +140,45 @@ def test_trace_size_is_capped(tmp_path):
     assert load_trace(trace)[-1]["ev"] == "trace_truncated"
 
 
+CHANGED_IN_PLACE = """
+import numpy as np, pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.preprocessing import StandardScaler
+rng = np.random.default_rng(0)
+y = pd.Series(rng.integers(0, 2, 3000))
+changes = {
+    "unchanged": lambda X: None,
+    "loc": lambda X: X.loc.__setitem__((X["a"] > 1, "a"), 0.0),
+    "fillna": lambda X: X.fillna(0.0, inplace=True),
+    "named its time index": lambda X: setattr(X.index, "name", "when"),  # values unchanged, times recorded
+    "scaler copy=False": lambda X: StandardScaler(copy=False).fit_transform(X),  # writes behind pandas' back
+}
+for change in changes.values():
+    X = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"),
+                     index=pd.date_range("2024-01-01", periods=3000, freq="h"))
+    X.iloc[::7, 1] = np.nan
+    DummyClassifier().fit(X, y)
+    change(X)
+    DummyClassifier().fit(X, y)
+    DummyClassifier().fit(X.copy(), y)
+print(list(changes))
+"""
+
+
+def test_a_frame_changed_in_place_is_fingerprinted_again(tmp_path):
+    """Fingerprints of a frame are remembered between calls; a change in place must never leave them stale."""
+    trace = tmp_path / "trace.jsonl"
+    result = _run(_with_hook(CHANGED_IN_PLACE), trace=trace)
+    assert result.returncode == 0, result.stderr
+    changes = json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+    fits = [e["rows"] for e in load_trace(trace) if e.get("cls") == "DummyClassifier" and e.get("depth") == 0]
+    assert len(fits) == 3 * len(changes)
+    for k, change in enumerate(changes):
+        before, after, fresh = fits[3 * k: 3 * k + 3]
+        assert after == fresh, change
+        assert (before == after) is (change == "unchanged"), change
+
+
 def test_executed_as_a_cell_it_leaves_the_namespace_clean(tmp_path):
     trace = tmp_path / "trace.jsonl"
     code = (

@@ -64,6 +64,10 @@ _DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _TIME_COLUMNS_CAP = 5      # datetime-like columns summarised per input
 _TIME_PROBE = 8            # values of a text column looked at before it is parsed as dates
 _ISO_DATE = None           # compiled lazily: YYYY-MM-DD with an optional time of day
+_FACTS_MIN_ROWS = 1024     # pandas objects this long or longer have their hashes and digests remembered
+_FACTS_MAX_CELLS = 4_000_000   # per remembered object, and 4x that for all of them: what a snapshot can keep alive
+_FACTS_CAP = 32            # remembered objects (least recently used forgotten first)
+_PROBE_ROWS = 64           # rows re-hashed to check a remembered object against writes pandas did not see
 
 
 class _Call:
@@ -215,6 +219,56 @@ def _is_constant(v) -> bool:
         return all(x == v[0] for x in v[:10000])
     except Exception:
         return False
+
+
+# ---------------------------------------------------------------- remembered facts about pandas objects
+# The same frame passes through many calls (split, fit, predict, score); hashing it again each time was most of
+# the hook's cost. What was computed about a pandas object is kept while its values provably stay the same:
+# pandas (3, or 2 with copy-on-write on) never writes into an array another object shares, so a shallow copy
+# held here makes any write through pandas' own API replace the written arrays, which `_layout` sees; writes
+# that bypass pandas (scikit-learn's copy=False on a frame, `Series.array[i] = v`) are caught when they touch a
+# probed row, as whole-frame rewrites always do. Numpy arrays have no such guarantee and are hashed every time.
+
+class _Facts:
+    __slots__ = ("ref", "snapshot", "layout", "probe", "cells", "hashes", "summary", "times", "vector")
+
+    def __init__(self, ref, snapshot, layout, probe, cells: int):
+        self.ref, self.snapshot, self.layout, self.probe, self.cells = ref, snapshot, layout, probe, cells
+        self.hashes = self.summary = self.times = self.vector = None
+
+
+def _copy_on_write(pd) -> bool:
+    try:
+        return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+    except Exception:
+        return False
+
+
+def _layout(X):
+    """Shape, and which arrays hold which columns: unchanged as long as pandas replaced none of them."""
+    return X.shape, tuple((id(b.values), b.mgr_locs.as_array.tobytes()) for b in X._mgr.blocks)
+
+
+def _probe(X) -> list:
+    """Evenly spaced rows of each array holding X's values, as they are now."""
+    np = _np()
+    at = np.linspace(0, len(X) - 1, num=_PROBE_ROWS).astype(np.intp)
+    found = []
+    for block in X._mgr.blocks:
+        values = block.values
+        sample = np.asarray(values[at] if values.ndim == 1 else values[:, at])
+        found.append(sample.tobytes() if sample.dtype.kind in "biufcmM" else sample.tolist())
+    return found
+
+
+def _axes(X):
+    """What a pandas object's time summary reads besides its values: names and index can change in place."""
+    index = X.index
+    return index, index.name, X.columns if X.ndim == 2 else X.name
+
+
+def _same_axes(a, b) -> bool:
+    return all(x is y for x, y in zip(a, b))
 
 
 # ---------------------------------------------------------------- estimators
@@ -426,6 +480,8 @@ class _Tracer:
         self._lineage: dict[int, int] = {}
         self._via: dict[int, frozenset] = {}        # transform output row -> transformers it went through
         self._synthetic: set[int] = set()          # rows a sampler made up (not copies of its input rows)
+        self._links = 0                            # changes to _lineage, _via and _synthetic (summaries depend on them)
+        self._facts: dict[int, _Facts] = {}         # id(pandas object) -> what is known of its values
         self._by_id: dict[int, tuple] = {}          # id(obj) -> (weakref, tag)
         self._by_content: dict[str, dict] = {}      # content hash -> tag
         self._patched_classes: set[int] = set()
@@ -507,7 +563,6 @@ class _Tracer:
         self._token_count += 1
         return f"e{self._token_count}"
 
-    # -- rows and lineage
     def roots(self, hashes):
         np = _np()
         if not self._lineage:
@@ -527,17 +582,86 @@ class _Tracer:
                 seen.update(tokens)
         return sorted(seen)
 
+    # -- what is remembered about pandas objects (see _Facts)
+    def facts(self, X) -> _Facts | None:
+        """The record of what is known about pandas object X's values: the kept one while they are provably the
+        same, else a new empty one; None when X is not remembered. Never raises."""
+        pd = _pd()
+        if pd is None or not isinstance(X, (pd.DataFrame, pd.Series)):
+            return None
+        try:
+            cells = X.size
+            if len(X) < _FACTS_MIN_ROWS or cells > _FACTS_MAX_CELLS or not _copy_on_write(pd):
+                return None
+            key, layout, probe = id(X), _layout(X), _probe(X)
+            known = self._facts.pop(key, None)
+            if known is not None and known.ref() is X and known.layout == layout and known.probe == probe:
+                self._facts[key] = known  # now the most recently used
+                return known
+            facts = _Facts(weakref.ref(X, self._forgetter(key)), X.copy(deep=False), layout, probe, cells)
+            self._facts[key] = facts
+            total = sum(f.cells for f in self._facts.values())
+            while len(self._facts) > _FACTS_CAP or total > 4 * _FACTS_MAX_CELLS:
+                total -= self._facts.pop(next(iter(self._facts))).cells
+            return facts
+        except Exception:
+            return None
+
+    def _forgetter(self, key: int):
+        """A weakref callback: the object died, so its record (and the snapshot keeping its arrays) goes too."""
+        def forget(ref):
+            facts = self._facts.get(key)
+            if facts is not None and facts.ref is ref:
+                self._facts.pop(key, None)
+        return forget
+
+    def row_hashes(self, X, facts: _Facts | None):
+        if facts is None:
+            return _row_hashes(X)
+        if facts.hashes is None:
+            facts.hashes = _row_hashes(X)
+        return facts.hashes
+
+    def vector_facts(self, v, vec) -> tuple[str, bool]:
+        """(_content_hash, _is_constant) of vec, the vector _vector(v) made of v."""
+        facts = self.facts(v)
+        if facts is not None and facts.vector is not None:
+            return facts.vector
+        found = (_content_hash(vec), _is_constant(vec))
+        if facts is not None:
+            facts.vector = found
+        return found
+
+    # -- rows and lineage
     def rows(self, X) -> dict | None:
-        summary = self.guard(self._rows, X)
+        facts = self.facts(X)
+        summary = self.guard(self._rows, X, facts)
         if summary is not None:
-            times = self.guard(_times, X)
+            times = self.guard(self._times, X, facts)
             if times:
                 summary["times"] = times
         return summary
 
-    def _rows(self, X) -> dict | None:
+    def _times(self, X, facts: _Facts | None):
+        if facts is None:
+            return _times(X)
+        axes = _axes(X)
+        if facts.times is None or not _same_axes(facts.times[0], axes):
+            facts.times = (axes, _times(X))
+        return facts.times[1]
+
+    def _rows(self, X, facts: _Facts | None) -> dict | None:
+        if facts is not None and facts.summary is not None and facts.summary[0] == self._links:
+            return dict(facts.summary[1])
+        summary = self._summary(X, facts)
+        if facts is not None and summary is not None:
+            facts.summary = (self._links, summary)
+            return dict(summary)
+        return summary
+
+    def _summary(self, X, facts: _Facts | None) -> dict | None:
         n = _n_rows(X)
-        hashes = _row_hashes(X)
+        hashes = self.row_hashes(X, facts)
         if hashes is None:
             return {"n": n} if n is not None else None
         np = _np()
@@ -558,9 +682,10 @@ class _Tracer:
 
     def link_rows(self, X, out, token: str) -> None:
         """Remember that the rows of `out` (a transform's output) stand for the root rows of `X`."""
-        hin, hout = _row_hashes(X), _row_hashes(out)
+        hin, hout = self.row_hashes(X, self.facts(X)), self.row_hashes(out, self.facts(out))
         if hin is None or hout is None or len(hin) != len(hout) or len(self._lineage) > _LINEAGE_CAP:
             return
+        self._links += 1
         roots = self.roots(hin)
         through = frozenset([token, *self.via(hin)])
         for o in hout.tolist():
@@ -581,9 +706,10 @@ class _Tracer:
         """A sampler's output rows: copies of input rows keep their hashes, so their roots and `via`; rows it
         made up (SMOTE and the like) are their own roots, remembered as synthetic and marked as coming from it.
         Copies are not marked: the same row content elsewhere (the full frame, a test part) never went through it."""
-        hin, hout = _row_hashes(X), _row_hashes(out)
+        hin, hout = self.row_hashes(X, self.facts(X)), self.row_hashes(out, self.facts(out))
         if hin is None or hout is None or len(self._synthetic) > _LINEAGE_CAP:
             return
+        self._links += 1
         copied = set(hin.tolist())
         through = frozenset([token, *self.via(hin)])
         for o in hout.tolist():
@@ -605,7 +731,7 @@ class _Tracer:
             columns = [(j, obj[:, j]) for j in range(obj.shape[1])]
         vec = _vector(obj)
         if vec is not None:
-            self._remember_content(_content_hash(vec), tag)
+            self._remember_content(self.vector_facts(obj, vec)[0], tag)
         for col, values in columns:
             v = _vector(values)
             if v is not None:
@@ -625,8 +751,8 @@ class _Tracer:
         vec = _vector(v)
         if vec is None:
             return info or None
-        digest = _content_hash(vec)
-        info.update({"n": int(len(vec)), "hash": digest, "constant": _is_constant(vec)})
+        digest, constant = self.vector_facts(v, vec)
+        info.update({"n": int(len(vec)), "hash": digest, "constant": constant})
         if "link" not in info and digest in self._by_content:
             info["link"] = self._by_content[digest]
         return info
