@@ -168,6 +168,12 @@ def _distinct_sorted(values):
     return ordered[keep]
 
 
+def _positions(keys, values):
+    """Where each value is, or would be, in the sorted array keys (clipped to its last index)."""
+    np = _np()
+    return np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+
+
 def _n_rows(X):
     try:
         shape = getattr(X, "shape", None)
@@ -481,6 +487,7 @@ class _Tracer:
         self._via: dict[int, frozenset] = {}        # transform output row -> transformers it went through
         self._synthetic: set[int] = set()          # rows a sampler made up (not copies of its input rows)
         self._links = 0                            # changes to _lineage, _via and _synthetic (summaries depend on them)
+        self._tables: dict[str, tuple] = {}         # name -> (_links, sorted numpy copy of one of them)
         self._facts: dict[int, _Facts] = {}         # id(pandas object) -> what is known of its values
         self._by_id: dict[int, tuple] = {}          # id(obj) -> (weakref, tag)
         self._by_content: dict[str, dict] = {}      # content hash -> tag
@@ -563,24 +570,57 @@ class _Tracer:
         self._token_count += 1
         return f"e{self._token_count}"
 
-    def roots(self, hashes):
+    # Row lookups in _lineage, _via and _synthetic go through sorted numpy copies of them, made again after each
+    # change: a dict lookup per row, on every call after a top-level transform, was per-row Python.
+    def _table(self, name: str, make):
+        known = self._tables.get(name)
+        if known is None or known[0] != self._links:
+            known = self._tables[name] = (self._links, make())
+        return known[1]
+
+    def _lineage_table(self):
+        np, lineage = _np(), self._lineage
+        keys = np.fromiter(lineage.keys(), dtype=np.uint64, count=len(lineage))
+        roots = np.fromiter(lineage.values(), dtype=np.uint64, count=len(lineage))
+        order = np.argsort(keys)
+        return keys[order], roots[order]
+
+    def _via_table(self):
+        np, tokens = _np(), list(self._via.values())
+        keys = np.fromiter(self._via.keys(), dtype=np.uint64, count=len(tokens))
+        # one frozenset per link_rows call, shared by all its rows: group the rows by which one they hold
+        _, first, which = np.unique(np.fromiter(map(id, tokens), dtype=np.uint64, count=len(tokens)),
+                                    return_index=True, return_inverse=True)
+        order = np.argsort(keys)
+        return keys[order], which[order], [tokens[i] for i in first.tolist()]
+
+    def _synthetic_table(self):
         np = _np()
+        return np.sort(np.fromiter(self._synthetic, dtype=np.uint64, count=len(self._synthetic)))
+
+    def roots(self, hashes):
         if not self._lineage:
             return hashes
-        get = self._lineage.get
-        return np.fromiter((get(h, h) for h in hashes.tolist()), dtype=np.uint64, count=len(hashes))
+        np = _np()
+        keys, roots = self._table("lineage", self._lineage_table)
+        at = _positions(keys, hashes)
+        return np.where(keys[at] == hashes, roots[at], hashes)
 
     def via(self, hashes) -> list[str]:
         """Estimator tokens of the fitted transformers these rows came out of (any of them)."""
         if not self._via:
             return []
+        np = _np()
+        keys, which, distinct = self._table("via", self._via_table)
+        at = _positions(keys, hashes)
         seen = set()
-        get = self._via.get
-        for h in hashes.tolist():
-            tokens = get(h)
-            if tokens:
-                seen.update(tokens)
+        for k in np.unique(which[at[keys[at] == hashes]]).tolist():
+            seen.update(distinct[k])
         return sorted(seen)
+
+    def count_synthetic(self, roots) -> int:
+        keys = self._table("synthetic", self._synthetic_table)
+        return int(_np().count_nonzero(keys[_positions(keys, roots)] == roots))
 
     # -- what is remembered about pandas objects (see _Facts)
     def facts(self, X) -> _Facts | None:
@@ -675,7 +715,7 @@ class _Tracer:
         if via:
             summary["via"] = via[:50]
         if self._synthetic:
-            synthetic = sum(1 for r in roots.tolist() if r in self._synthetic)
+            synthetic = self.count_synthetic(roots)
             if synthetic:
                 summary["synthetic"] = synthetic
         return summary
@@ -685,11 +725,10 @@ class _Tracer:
         hin, hout = self.row_hashes(X, self.facts(X)), self.row_hashes(out, self.facts(out))
         if hin is None or hout is None or len(hin) != len(hout) or len(self._lineage) > _LINEAGE_CAP:
             return
-        self._links += 1
         roots = self.roots(hin)
         through = frozenset([token, *self.via(hin)])
-        for o in hout.tolist():
-            self._via[o] = through
+        self._links += 1
+        self._via.update(dict.fromkeys(hout.tolist(), through))
         lineage = self._lineage
         # An output row reached from two different roots is ambiguous: it then stands for itself only,
         # which can only lower an overlap (never invent one).
@@ -709,9 +748,9 @@ class _Tracer:
         hin, hout = self.row_hashes(X, self.facts(X)), self.row_hashes(out, self.facts(out))
         if hin is None or hout is None or len(self._synthetic) > _LINEAGE_CAP:
             return
-        self._links += 1
         copied = set(hin.tolist())
         through = frozenset([token, *self.via(hin)])
+        self._links += 1
         for o in hout.tolist():
             if o not in copied:
                 self._synthetic.add(o)
