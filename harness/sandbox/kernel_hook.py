@@ -18,6 +18,7 @@ The event format is documented in docs/trace-format.md.
 
 _NAMES_BEFORE = set(globals())
 
+import contextlib
 import functools
 import hashlib
 import importlib.abc
@@ -346,8 +347,34 @@ def _params(est) -> str:
         params = est.get_params(deep=False)
     except Exception:
         return ""
-    text = ", ".join(f"{k}={_short(v, 60)}" for k, v in sorted(params.items()))
+    with _changed_params_once():
+        text = ", ".join(f"{k}={_short(v, 60)}" for k, v in sorted(params.items()))
     return text if len(text) <= 400 else text[:397] + "..."
+
+
+@contextlib.contextmanager
+def _changed_params_once():
+    """While _params writes a pipeline's steps out, scikit-learn's repr asks which parameters of each nested
+    estimator differ from their defaults again and again (about 100 times for a pipeline of ten, each answer
+    inspecting signatures); nothing can change them during the repr, so each is worked out once."""
+    pprint = sys.modules.get("sklearn.utils._pprint")
+    original = getattr(pprint, "_changed_params", None)
+    if not inspect.isfunction(original) or hasattr(original, "__harness_once__"):
+        yield
+        return
+    known = {}
+
+    def changed_params(estimator):
+        if id(estimator) not in known:
+            known[id(estimator)] = (estimator, original(estimator))  # holding it keeps its id unique
+        return known[id(estimator)][1]
+
+    changed_params.__harness_once__ = True
+    pprint._changed_params = changed_params
+    try:
+        yield
+    finally:
+        pprint._changed_params = original
 
 
 def _columns(X):
