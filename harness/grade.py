@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,17 @@ import nbformat
 from takehome_harness.graders import Finding, GradingContext, load_trace, run_checks
 from takehome_harness.harness.errors import HarnessError, SandboxLost, SubmissionRejected
 from takehome_harness.harness.grade_options import GradeOptions
-from takehome_harness.harness.grading_data import Variant, prepare_workdir, resolve_variant, write_grader_data
+from takehome_harness.harness.grader_side import GraderSide
+from takehome_harness.harness.grading_data import Variant, prepare_workdir, resolve_variant
 from takehome_harness.harness.leftovers import GRADE_TEMP_PREFIX
 from takehome_harness.harness.ownership import owned_temp_dir
 from takehome_harness.harness.report.build import (
     candidate_name, claimed_info, exercise_info, internal_error_report, rejected_report, run_info,
     sandbox_lost_report, tool_version, utc_now,
 )
-from takehome_harness.harness.report.model import HiddenCurves
 from takehome_harness.harness.report.index import IndexRow, index_row
-from takehome_harness.harness.report.model import PHASES, Outcome, Report, Scores, SubmissionInfo, debrief_from
+from takehome_harness.harness.report.model import (PHASES, HiddenCurves, Outcome, Report, Scores, SubmissionInfo,
+                                                  debrief_from)
 from takehome_harness.harness.report.write import write_report
 from takehome_harness.harness.sandbox.result import Limits, RunResult
 from takehome_harness.harness.submission_files import list_submission_files, shadowing_warnings
@@ -106,8 +106,7 @@ def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | Non
         grading = _Grading(source=source, tmp=tmp, info=info, started=started, options=options,
                            on_progress=on_progress)
         try:
-            for step in STEPS:
-                grading.run_step(step)
+            grading.run_steps()
             report = grading.report
         except SubmissionRejected as exc:
             report = rejected_report(info=info, started=started, message=str(exc), blind=blind)
@@ -145,7 +144,7 @@ class _Grading:
     variant: Variant | None = None
     limits: Limits | None = None
     data_dir: Path | None = None
-    scoring: Future | None = None                # (hidden labels, reference scores), prepared while the sandbox runs
+    grader_side: GraderSide | None = None        # the grader's data, then what scoring needs, beside the sandbox
     run: RunResult | None = None
     context: GradingContext | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -157,6 +156,14 @@ class _Grading:
     step_started: dict[str, float] = field(default_factory=dict)   # step name -> time.monotonic() when it began
     step_seconds: dict[str, float] = field(default_factory=dict)   # step name -> how long it took
     scoring_wait: float = 0.0                     # of collect's time, waiting for the hidden labels and reference
+
+    def run_steps(self) -> None:
+        try:
+            for step in STEPS:
+                self.run_step(step)
+        finally:
+            if self.grader_side is not None:
+                self.grader_side.finish()   # its thread may still be writing into tmp, which goes next
 
     def run_step(self, step: Callable[[_Grading], None]) -> None:
         self.step_started[step.__name__] = began = time.monotonic()
@@ -170,7 +177,7 @@ class _Grading:
         cells = sum(s for s in self.run.cell_seconds if s is not None) if self.run else 0.0
         phases = {
             "intake": took.get("unpack"),
-            "data": took["validate"] + self.scoring_wait if "validate" in took else None,
+            "data": took["validate"] + self.grader_side.waited if "validate" in took else None,
             "container_start": max(took["execute"] - cells, 0.0) if "execute" in took else None,
             "notebook": min(cells, took["execute"]) if "execute" in took else None,
             "checks": (sum(took.get(name, 0.0) for name in ("collect", "check", "score")) - self.scoring_wait
@@ -192,31 +199,29 @@ def unpack(g: _Grading) -> None:
 
 
 def validate(g: _Grading) -> None:
-    """Which exercise and data; the grader's copy of the data, verified against bundle.json's checksums."""
+    """Which exercise and data; the grader's copy of the data is written and verified against bundle.json's
+    checksums beside the sandbox's start (GraderSide)."""
     g.variant = variant = resolve_variant(bundle=g.submission.bundle, chosen=g.options.exercise)
     exercise = variant.exercise
     g.limits = g.options.limits.apply(exercise)
     if exercise is not None:
-        verified = write_grader_data(exercise=exercise, variant=variant, bundle=g.submission.bundle,
-                                     dest_dir=g.tmp / "grader-data")
-        variant.info.verified = variant.labels_allowed = verified
         g.data_dir = g.tmp / "grader-data" / "data"
-    g.warnings += variant.warnings
+    g.grader_side = GraderSide(variant=variant, bundle=g.submission.bundle,
+                               data_dest=g.tmp / "grader-data" if exercise is not None else None)
 
 
 def execute(g: _Grading) -> None:
-    """Run the notebook in the sandbox, in a copy of the submission with the grader's data mounted; what scoring
-    needs is prepared meanwhile."""
+    """Run the notebook in the sandbox, in a copy of the submission with the grader's data mounted (put in when
+    GraderSide has written it); what scoring needs is prepared meanwhile."""
     exercise = g.variant.exercise
     workdir = prepare_workdir(submission_dir=g.submission.dir, dest=g.tmp / "work", exercise=exercise)
     if exercise is None and (workdir / "data").is_dir():
         g.data_dir = workdir / "data"  # generic mode: the submission's own data/, mounted read-only like the grader's
-    g.scoring = _prepare_scoring(g.variant)
     g.run = _sandbox_run(notebook=workdir / g.submission.notebook_path.relative_to(g.submission.dir),
                          workdir=workdir, data_dir=g.data_dir, limits=g.limits, backend=g.options.sandbox,
                          on_progress=g.on_progress,
                          predictions_name=exercise.predictions["file"] if exercise else "predictions.csv",
-                         legacy=exercise is None)
+                         legacy=exercise is None, data_ready=g.grader_side.data_ready if exercise else None)
 
 
 def collect(g: _Grading) -> None:
@@ -227,15 +232,15 @@ def collect(g: _Grading) -> None:
                 if run.executed_notebook is not None and run.executed_notebook.is_file() else None)
     trace_warnings: list[str] = []
     events = load_trace(run.trace, trace_warnings)
-    waiting = time.monotonic()
-    labels, reference = g.scoring.result()
-    g.scoring_wait = time.monotonic() - waiting
+    waited = g.grader_side.waited
+    labels, reference = g.grader_side.scoring()
+    g.scoring_wait = g.grader_side.waited - waited
     g.context = GradingContext(
         submitted_notebook=g.submission.notebook, executed_notebook=executed, run=run, trace=events,
         submission_dir=g.submission.dir, predictions_path=run.predictions, exercise=variant.exercise,
         hidden_labels=labels, reference_scores=reference,
     )
-    g.warnings += trace_warnings
+    g.warnings += [*variant.warnings, *trace_warnings]
 
 
 def check(g: _Grading) -> None:
@@ -271,28 +276,6 @@ def report(g: _Grading) -> None:
 
 
 STEPS: tuple[Callable[[_Grading], None], ...] = (unpack, validate, execute, collect, check, score, report)
-
-
-def _prepare_scoring(variant: Variant) -> Future:
-    """(hidden labels, reference scores) of a verified bundle, else (None, None), prepared in a thread while the
-    sandbox runs, together with the imports scoring and the report's plots need: the container has a CPU of
-    its own, and this work would otherwise wait for it."""
-    def prepare() -> tuple[Any, Any]:
-        import takehome_harness.harness.report.html_report  # noqa: F401 - the report's renderer, imported while we wait
-        from takehome_harness.harness.report.plots import load_plotting
-
-        load_plotting()
-        if not variant.labels_allowed:
-            return None, None
-        from takehome_harness.harness.materialize import hidden_labels, reference_scores
-
-        return (hidden_labels(exercise=variant.exercise, seed=variant.seed),
-                reference_scores(exercise=variant.exercise, seed=variant.seed))
-
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grade-scoring")
-    future = executor.submit(prepare)
-    executor.shutdown(wait=False)
-    return future
 
 
 def _sandbox_run(**kwargs: Any) -> RunResult:

@@ -6,7 +6,7 @@ harness/sandbox/registry.py finds it, and the `--sandbox` choices, the report sc
 `harness sandbox status` follow. One run goes through the same four steps whatever the backend:
 
     sandbox = spec.connect(progress=..., runtime=...)      # once, may serve a whole batch
-    run = sandbox.prepare(ws, data_dir=..., limits=..., legacy=...)  # submission and data where the run sees them
+    run = sandbox.prepare(ws, data_dir=..., limits=..., legacy=..., data_ready=...)  # submission and data in
     try:
         raw = run.run()                                     # the runner, within the limits and a host deadline
         raw.warnings += run.collect()                       # its result files into ws.out (RESULT_FILES)
@@ -68,9 +68,13 @@ class SandboxRun(Protocol):
 class Sandbox(Protocol):
     """A connected backend: prepares runs, possibly many (one connection per batch)."""
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> SandboxRun:
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False,
+                data_ready: Callable[[], None] | None = None) -> SandboxRun:
         """Put the submission (ws.input) and the read-only data where the run will see them; `legacy`: the runner
-        also gets `--legacy <LEGACY_PATH as the run sees it>` (the legacy profile, generic mode only)."""
+        also gets `--legacy <LEGACY_PATH as the run sees it>` (the legacy profile, generic mode only).
+        `data_ready`, when given, must be called before data_dir is read: the grader may still be writing it (it
+        blocks until the folder is complete and raises what went wrong); a backend calls it as late as it can,
+        so the run starts meanwhile."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from takehome_harness.harness.errors import HarnessError, SandboxLost, SandboxUnavailable
 from takehome_harness.harness.ownership import current_owner, owner_is_gone
@@ -418,6 +418,12 @@ def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int, under: s
     return dest
 
 
+def _data_tar(data_dir: Path, *, ready: Callable[[], None] | None, dest: Path) -> Path:
+    if ready is not None:
+        ready()
+    return _tar_of(data_dir.resolve(), dest=dest, file_mode=0o444, dir_mode=0o555)
+
+
 def _empty_files_tar(names: tuple[str, ...], *, mode: int) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -439,9 +445,11 @@ class DockerSandbox:
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
         self.client, self.image, self.progress, self.runtime = client, image, progress, runtime
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> DockerRun:
-        """The container, created with its volumes and the empty result files; the submission and the data are
-        packed here and put in by run() once the container has started, while the kernel starts."""
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False,
+                data_ready: Callable[[], None] | None = None) -> DockerRun:
+        """The container, created with its volumes and the empty result files; the submission (packed here) and
+        the data are put in by run() once the container has started, while the kernel starts (and the grader may
+        still be writing the data: `data_ready` is called only then)."""
         command = ["python", "/opt/harness/container_init.py",
                    "python", "/opt/harness/runner.py", "--container", "--input", SUBMISSION, "--work", WORK,
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
@@ -459,11 +467,10 @@ class DockerSandbox:
                     self.image, command, mounts=[_volume(target) for target in targets], working_dir=WORK, **options)
                 # the sandbox uid may write these four files, but not chmod, move or remove them, nor add any
                 run.container.put_archive(OUT, _empty_files_tar(RESULT_FILES, mode=0o666))
-                run.inputs.append((INPUT, _tar_of(ws.input, dest=ws.root / "input.tar", file_mode=0o644,
-                                                  dir_mode=0o755, under=Path(SUBMISSION).name)))
+                run.inputs.append((INPUT, lambda: _tar_of(ws.input, dest=ws.root / "input.tar", file_mode=0o644,
+                                                          dir_mode=0o755, under=Path(SUBMISSION).name)))
                 if data_dir is not None:
-                    run.inputs.append((DATA, _tar_of(data_dir.resolve(), dest=ws.root / "data.tar", file_mode=0o444,
-                                                     dir_mode=0o555)))
+                    run.inputs.append((DATA, lambda: _data_tar(data_dir, ready=data_ready, dest=ws.root / "data.tar")))
             except BaseException:
                 run.clean_up()
                 raise
@@ -498,7 +505,7 @@ class DockerRun:
     def __init__(self, sandbox: DockerSandbox, ws: Workspace, *, limits: Limits) -> None:
         self.sandbox, self.ws, self.limits = sandbox, ws, limits
         self.container: Any = None
-        self.inputs: list[tuple[str, Path]] = []     # (where in the container, tar of what goes there)
+        self.inputs: list[tuple[str, Callable[[], Path]]] = []   # (where in the container, makes the tar of what goes there)
 
     def run(self) -> BackendRun:
         limits, container = self.limits, self.container
@@ -532,7 +539,8 @@ class DockerRun:
     def _put_inputs(self) -> None:
         """The submission and the data into the started container's volumes, then the sign that they are complete
         (the runner reads nothing before it): the kernel starts meanwhile."""
-        for path, tar in self.inputs:
+        for path, make_tar in self.inputs:
+            tar = make_tar()
             with open(tar, "rb") as handle:
                 if not self.container.put_archive(path, handle):
                     raise SandboxUnavailable(f"the Docker engine did not accept the files for {path}")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -118,8 +119,11 @@ class LocalSandbox:
     def __init__(self, *, progress: Progress) -> None:
         self.progress = progress
 
-    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False) -> LocalRun:
+    def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False,
+                data_ready: Callable[[], None] | None = None) -> LocalRun:
         if data_dir is not None:
+            if data_ready is not None:
+                data_ready()
             _copy_data(data_dir, ws.work / "data")
         return LocalRun(ws, limits=limits, progress=self.progress, legacy=legacy)
 

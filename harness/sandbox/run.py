@@ -5,7 +5,7 @@ import contextlib
 import signal
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import nbformat
 
@@ -49,6 +49,20 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _checked(data_dir: Path, data_ready: Callable[[], None] | None) -> Callable[[], None] | None:
+    """What the backend calls before reading data_dir: the grader's own wait, then the check that it is a folder
+    (checked now if nothing is being written; None if it is not one)."""
+    if data_ready is None:
+        return (lambda: None) if data_dir.is_dir() else None
+
+    def ready() -> None:
+        data_ready()
+        if not data_dir.is_dir():
+            raise HarnessError(f"data folder not found: {data_dir}")
+
+    return ready
+
+
 def default_out_dir(workdir: Path) -> Path:
     return workdir.resolve().with_name(workdir.resolve().name + ".run")
 
@@ -56,7 +70,7 @@ def default_out_dir(workdir: Path) -> Path:
 def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits: Limits,
                  backend: str | OpenSandbox = AUTO, on_progress: Progress | None = None, out_dir: Path | None = None,
                  predictions_name: str = "predictions.csv", runtime: str | None = None,
-                 legacy: bool = False) -> RunResult:
+                 legacy: bool = False, data_ready: Callable[[], None] | None = None) -> RunResult:
     """Run `notebook` (inside `workdir`) with `data_dir` as its read-only data/ folder.
 
     `backend` is a registered name (or AUTO), or a backend already opened with registry.open_sandbox (so a
@@ -64,20 +78,24 @@ def run_notebook(*, notebook: Path, workdir: Path, data_dir: Path | None, limits
     `<workdir>.run` beside workdir, recreated): executed.ipynb, status.json, trace.jsonl, and files/<path> for
     every file the run wrote into its folder, e.g. files/predictions.csv. `runtime` selects a Docker runtime
     such as runsc (gVisor). `legacy` turns on the legacy profile (legacy_compat.py): generic mode only, for
-    notebooks written before pandas 3 and matplotlib 3.8; the run's warnings say so.
+    notebooks written before pandas 3 and matplotlib 3.8; the run's warnings say so. `data_ready`: the grader is
+    still writing data_dir; called (it blocks until the folder is complete) just before the sandbox reads it, so
+    that the run starts meanwhile.
     """
     if isinstance(backend, str):
         check_choice(backend)
     if not notebook.is_file():
         raise HarnessError(f"notebook not found: {notebook}")
-    if data_dir is not None and not data_dir.is_dir():
-        raise HarnessError(f"data folder not found: {data_dir}")
+    if data_dir is not None:
+        data_ready = _checked(data_dir, data_ready)
+        if data_ready is None:
+            raise HarnessError(f"data folder not found: {data_dir}")
     progress = on_progress or _quiet
     opened = open_sandbox(backend, progress=progress, runtime=runtime) if isinstance(backend, str) else backend
     with _terminate_as_interrupt():
         ws = create_workspace(notebook=notebook, workdir=workdir)
         try:
-            run = opened.sandbox.prepare(ws, data_dir=data_dir, limits=limits, legacy=legacy)
+            run = opened.sandbox.prepare(ws, data_dir=data_dir, limits=limits, legacy=legacy, data_ready=data_ready)
             try:
                 raw = run.run()
                 progress("reading the results back")
