@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from takehome_harness.harness.scoring import compute_metrics
+from takehome_harness.harness.metrics import compute_metrics
 
 EPOCH = pd.Timestamp("2000-01-01")
 
@@ -37,7 +37,7 @@ def align_categories(features: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame
 
 
 def rounded_metrics(y_true, y_score, metrics: Iterable[str]) -> dict[str, float]:
-    """The grader's own metric code (takehome_harness.harness.scoring, numpy only: generate() runs on every
+    """The grader's own metric code (takehome_harness.harness.metrics, numpy only: generate() runs on every
     grade), rounded to 4 places for the truth and the docs."""
     return {name: round(value, 4) for name, value in
             compute_metrics(y_true=y_true, y_score=y_score, metrics=metrics).items()}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from takehome_harness.graders._notebook_ast import cell_source
-from takehome_harness.harness.scoring import canonical_metric
+from takehome_harness.harness.metrics import canonical_metric
 
 MAX_TRACE_BYTES = 64 * 1024 * 1024
 MAX_EVENTS = 200_000
@@ -633,7 +633,7 @@ def heldout_scores(events: list[dict[str, Any]], notebook: Any | None = None) ->
 def scores_of(analysis: TraceAnalysis) -> list[ClaimedScore]:
     """Every score of an analysed trace, in order, with whether it was on held-out rows.
 
-    `metric` is a takehome_harness.harness.scoring.METRICS key when the name is one we know (roc_auc_score -> roc_auc).
+    `metric` is a takehome_harness.harness.metrics.METRICS key when the name is one we know (roc_auc_score -> roc_auc).
     """
     scores = []
     for ev in analysis.evaluations:

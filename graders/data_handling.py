@@ -24,7 +24,7 @@ from typing import Any
 
 from takehome_harness.graders._notebook_ast import ParsedCell, called_name, cell_source, parse_code_cells, source_line
 from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
-from takehome_harness.harness.scoring import canonical_metric
+from takehome_harness.harness.metrics import canonical_metric
 
 CHECK_ID = "data_handling"
 TITLE = "Data handling"

@@ -7,15 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
+from takehome_harness.harness.metrics import METRICS, canonical_metric, compute_metrics, higher_is_better
 from takehome_harness.harness.scoring import (
-    METRICS,
     CheckedPredictions,
     PredictionsContract,
     align_with_labels,
-    canonical_metric,
     check_predictions,
-    compute_metrics,
-    higher_is_better,
     row_keys,
 )
 

@@ -164,7 +164,8 @@ def _fit(frame: Any, labels: Any, exercise: Any) -> tuple[float, float | None]:
     """(share of the variant's test rows these predictions cover, primary metric on them)."""
     import pandas as pd
 
-    from takehome_harness.harness.scoring import compute_metrics, row_keys
+    from takehome_harness.harness.metrics import compute_metrics
+    from takehome_harness.harness.scoring import row_keys
 
     truth = pd.DataFrame({"key": row_keys(labels, exercise.id_columns).to_numpy(),
                           "target": labels[exercise.target_column].to_numpy()})
@@ -200,7 +201,7 @@ def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submis
     Each file is read once and each variant's labels regenerated at most once (only when another submission's
     predictions cover its test rows); the own score is the one grading put in the report."""
     from takehome_harness.harness.exercise import load_exercise
-    from takehome_harness.harness.scoring import higher_is_better
+    from takehome_harness.harness.metrics import higher_is_better
 
     exercise = load_exercise(exercise_id)
     verified = [s for s in group if s.bundle_id and s.predictions]

@@ -11,7 +11,7 @@ import pytest
 from sklearn import metrics as skm
 
 from takehome_harness.harness import metric_functions as mf
-from takehome_harness.harness.scoring import METRICS, compute_metrics
+from takehome_harness.harness.metrics import METRICS, compute_metrics
 
 
 def _hard(p):

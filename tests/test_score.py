@@ -18,12 +18,10 @@ from takehome_harness.graders.finding import GradingContext, Status
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.exercise import load_exercise
 from takehome_harness.harness.sandbox.result import RunResult, Verdict
+from takehome_harness.harness.metrics import METRICS, canonical_metric, compute_metrics
 from takehome_harness.harness.scoring import (
-    METRICS,
     PredictionsContract,
-    canonical_metric,
     check_predictions,
-    compute_metrics,
     row_keys,
     score_predictions,
 )
