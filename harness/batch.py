@@ -24,9 +24,12 @@ from takehome_harness.harness.report.build import internal_error_report, rejecte
 from takehome_harness.harness.report.index import SharedPairRow, write_index_html, write_summary_csv
 from takehome_harness.harness.report.model import SubmissionInfo
 from takehome_harness.harness.report.write import output_unwritable, write_report
-from takehome_harness.harness.shared_work import mark_batch, shared_pair_rows
+from takehome_harness.harness.shared_work import SharedWork, mark_batch, shared_pair_rows
 from takehome_harness.harness.submission_identity import input_sha256, submission_kind, submission_label
 from takehome_harness.harness.variants import refuse_if_secret_lost
+
+SHARED_WORK_INTERRUPTED = ("The comparison of the submissions with each other (shared work) was interrupted: "
+                           "re-run the same command to finish it (graded submissions are not graded again).")
 
 
 @dataclass
@@ -166,7 +169,11 @@ def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | N
     except OutputUnwritable as exc:
         full = exc
     outcomes = [done[i] for i in sorted(done)]
-    shared = mark_batch(outcomes)
+    try:
+        shared = mark_batch(outcomes)
+    except KeyboardInterrupt:  # every report stands as graded (rewrites are atomic); the index is still written
+        interrupted = True
+        shared = SharedWork(pairs=[], problems=[SHARED_WORK_INTERRUPTED])
     pairs = shared_pair_rows(shared, out_dir=out_dir)
     rows = [o.row for o in outcomes]
     metric = next((o.primary_metric for o in outcomes if o.primary_metric), None)

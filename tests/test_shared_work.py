@@ -206,6 +206,27 @@ def test_a_failing_comparison_leaves_every_report_as_it_was(harness_home, tmp_pa
     assert "the shared-work comparison failed (MemoryError: fingerprints too large)" in result.index_html.read_text()
 
 
+def test_ctrl_c_during_the_comparison_still_writes_the_index_and_a_rerun_finishes_it(harness_home, tmp_path,
+                                                                                     fake_sandbox, monkeypatch):
+    import takehome_harness.harness.shared_work
+
+    real = takehome_harness.harness.shared_work.similar_pairs
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(takehome_harness.harness.shared_work, "similar_pairs", interrupted)
+    sources = write(tmp_path / "subs", {"ann": reference(), "ben": disguised_reference()})
+    out = tmp_path / "out"
+    result = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn"))
+    assert result.interrupted and [o.outcome for o in result.outcomes] == ["graded", "graded"]
+    assert shared_findings(out) == {} and "re-run the same command to finish it" in result.index_html.read_text()
+    monkeypatch.setattr(takehome_harness.harness.shared_work, "similar_pairs", real)
+    rerun = grade_batch(sources=sources, out_dir=out, options=GradeOptions(exercise_id="churn"))
+    assert not rerun.interrupted and all(o.skipped for o in rerun.outcomes)
+    assert set(shared_findings(out)) == {"ann", "ben"}
+
+
 def test_the_console_names_the_pair_and_json_lists_it(harness_home, tmp_path, own_predictions):
     from click.testing import CliRunner
 
