@@ -5,6 +5,7 @@ are children of the engine, not of the grader)."""
 from __future__ import annotations
 
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -120,6 +121,12 @@ class Measured:
     seconds: float
     peak_mib: float     # peak summed RSS of the process tree
     stdout: str
+    cpu_seconds: float = 0.0   # user + system CPU of the process tree (containers excluded): less load-sensitive
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class PeakTreeMemory:
@@ -155,7 +162,7 @@ class PeakTreeMemory:
 
 
 def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Measured:
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = PeakTreeMemory(proc.pid)
     stdout, stderr = proc.communicate()
@@ -163,7 +170,7 @@ def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Measured:
     peak = memory.stop()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:3])} ... exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measured(seconds, peak, stdout)
+    return Measured(seconds, peak, stdout, cpu_seconds=_children_cpu() - cpu_before)
 
 
 def machine_line() -> str:

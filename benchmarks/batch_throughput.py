@@ -10,7 +10,8 @@ variant's reference scores are already in its score cache (`harness bundle` fits
 mode starts with an empty score cache instead (as when the bundles were issued on another machine), and each
 grade fits its variant's reference models while the sandbox runs.
 Prints both throughputs, their ratio, the parallel batch's time per submission against the floor divided by
-the number of jobs, the peak RSS of each grader process tree (containers excluded) and whether every report
+the number of jobs, the peak RSS and the CPU seconds of each grader process tree (containers excluded; the CPU,
+unlike the wall time, hardly moves with the machine's load) and whether every report
 is identical to the serial run's once timings, timestamps and peak memory are left out (the rules of
 tests/corpus/identity.py). Exits 1 when a goal is missed: throughput ratio >= 1.9x, per submission <= 1.15x
 floor / jobs, identical reports, grader peak <= 400 MiB.
@@ -68,7 +69,8 @@ def main() -> int:
             runs[jobs] = grader.grade(sources, jobs=jobs, out=out)
             written[jobs] = reports(out)
             print(f"--jobs {jobs}: {runs[jobs].seconds:.0f} s for {args.count} submissions, "
-                  f"{60 * args.count / runs[jobs].seconds:.2f} per minute, grader peak {runs[jobs].peak_mib:.0f} MiB")
+                  f"{60 * args.count / runs[jobs].seconds:.2f} per minute, grader peak {runs[jobs].peak_mib:.0f} MiB, "
+                  f"grader CPU {runs[jobs].cpu_seconds:.0f} s")
     serial, parallel = runs[1], runs[args.jobs]
     ratio = serial.seconds / parallel.seconds
     per_submission = parallel.seconds / args.count
