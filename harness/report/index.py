@@ -13,7 +13,6 @@ from typing import Any
 
 from takehome_harness.graders.finding import Status
 from takehome_harness.harness.atomic_files import write_text_atomic
-from takehome_harness.harness.report.html_report import stylesheet, template_environment
 
 
 @dataclass
@@ -115,6 +114,9 @@ def _check_columns(rows: list[IndexRow]) -> list[str]:
 def write_index_html(rows: list[IndexRow], *, out_dir: Path, blind: bool, metric: str | None,
                      shared: list[SharedPairRow] = (), notes: list[str] = ()) -> Path:
     script = index_script()
+    # imported here: grading imports this module for index_row, before the sandbox starts
+    from takehome_harness.harness.report.html_report import stylesheet, template_environment
+
     html = template_environment().get_template("index.html.j2").render(
         rows=rows, checks=_check_columns(rows), blind=blind, metric=metric, css=stylesheet(), script=script,
         shared=shared, notes=notes,
