@@ -22,7 +22,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
-from takehome_harness.graders._notebook_ast import ParsedCell, called_name, cell_source, parse_code_cells, source_line
+from takehome_harness.graders._notebook_ast import ParsedCell, called_name, cell_source, source_line
 from takehome_harness.graders.finding import Evidence, Finding, GradingContext, Status
 from takehome_harness.harness.metrics import canonical_metric
 

@@ -5,6 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from takehome_harness.graders import data_handling
+from takehome_harness.graders._notebook_ast import parse_code_cells
 from takehome_harness.graders.finding import GradingContext, Status
 from takehome_harness.harness.exercise import load_exercise
 
@@ -66,13 +67,13 @@ def test_careless_notebook_is_a_concern_never_a_fail():
     "X = df.drop('churned', axis=1)  # cancellation reason is filled after churn: leak",
 ])
 def test_leak_noticed_in_many_styles(code):
-    basis = data_handling.leak_basis(_nb(code), data_handling.parse_code_cells(_nb(code)), ["cancellation_reason"])
+    basis = data_handling.leak_basis(_nb(code), parse_code_cells(_nb(code)), ["cancellation_reason"])
     assert basis, code
 
 
 def test_leak_used_as_a_feature_is_not_noticed():
     nb = _nb("features = ['tenure', 'cancellation_reason']\nX = df[features]")
-    assert data_handling.leak_basis(nb, data_handling.parse_code_cells(nb), ["cancellation_reason"]) == []
+    assert data_handling.leak_basis(nb, parse_code_cells(nb), ["cancellation_reason"]) == []
 
 
 @pytest.mark.parametrize("code", [
@@ -83,18 +84,18 @@ def test_leak_used_as_a_feature_is_not_noticed():
     "from sklearn.metrics import classification_report\nprint(classification_report(y, p))",
 ])
 def test_imbalance_aware_choices(code):
-    assert data_handling.imbalance_basis(data_handling.parse_code_cells(_nb(code)), [])
+    assert data_handling.imbalance_basis(parse_code_cells(_nb(code)), [])
 
 
 def test_accuracy_only_and_none_class_weight_are_not_imbalance_aware():
     code = "cross_val_score(m, X, y, scoring='accuracy')\nLogisticRegression(class_weight=None)"
-    assert data_handling.imbalance_basis(data_handling.parse_code_cells(_nb(code)), []) == []
+    assert data_handling.imbalance_basis(parse_code_cells(_nb(code)), []) == []
 
 
 @pytest.mark.parametrize("code", ["df = df.fillna(0)", "SimpleImputer(strategy='median')", "df.dropna()",
                                   "import lightgbm as lgb\nm = lgb.LGBMClassifier()"])
 def test_missing_value_handling(code):
-    assert data_handling.missing_value_basis(data_handling.parse_code_cells(_nb(code)))
+    assert data_handling.missing_value_basis(parse_code_cells(_nb(code)))
 
 
 def _fit(id_, cls, *, depth=0, kind="classifier", columns=None, cell=3):

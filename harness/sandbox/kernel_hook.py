@@ -396,7 +396,7 @@ def _looks_iso(values) -> bool:
 
 def _datetime_values(series):
     """A datetime64 numpy array (naive, UTC for aware data) of a datetime-like column, else None."""
-    np, pd = _np(), _pd()
+    pd = _pd()
     dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:

@@ -42,9 +42,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 # Run as a script beside run_protocol.py (the image's /opt/harness/, the local backend's subprocess), where its
 # folder is first on sys.path; imported as a package module only by tests.
 if __package__:
-    from .run_protocol import EXIT_CODES, FILES_VERSION, RESULT_FILES, copy_in
+    from .run_protocol import EXIT_CODES, FILES_VERSION, copy_in
 else:
-    from run_protocol import EXIT_CODES, FILES_VERSION, RESULT_FILES, copy_in
+    from run_protocol import EXIT_CODES, FILES_VERSION, copy_in
 
 STATUS_VERSION = 1
 MAX_TEXT_CHARS = 100_000          # per output: enough to read, small enough to render
