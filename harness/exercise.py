@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 
 from takehome_harness.harness.errors import HarnessError
+from takehome_harness.harness.metrics import higher_is_better
 from takehome_harness.harness.sandbox.result import Limits
 
 
@@ -142,9 +143,6 @@ def parse_exercise(text: str, *, folder: Traversable, source: str) -> Exercise:
         # would be imported in its place
         raise HarnessError(f"{source}: field 'data/generator' is {generator}, a name from before the harness's "
                            f"packages moved under takehome_harness: write takehome_harness.{generator}")
-    # here: takehome_harness.harness.metrics imports numpy
-    from takehome_harness.harness.metrics import higher_is_better
-
     declared = spec["metrics"].get("higher_is_better")
     if declared is not None and declared != higher_is_better(spec["metrics"]["primary"]):
         raise HarnessError(f"{source}: field 'metrics/higher_is_better' is {str(declared).lower()}, but for "

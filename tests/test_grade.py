@@ -315,9 +315,11 @@ def test_the_hidden_score_is_computed_once_and_the_check_and_the_report_show_the
 
 def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them():
     """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
-    workers, or every process of the batch carries them (and the start-up waits for them)."""
+    workers, or every process of the batch carries them (and the start-up waits for them). Loading the exercise, as
+    a grade does before its sandbox starts, must not import numpy either: the container would wait for it."""
     code = ("import sys, takehome_harness.harness.batch, takehome_harness.harness.grade, takehome_harness.harness.grade_output; "
-            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules))")
+            "from takehome_harness.harness.exercise import load_exercise; load_exercise('churn'); "
+            "print(sorted(m for m in ('sklearn', 'matplotlib', 'scipy', 'pandas', 'numpy') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
