@@ -29,7 +29,7 @@ def load_plotting() -> None:
 
 def _data_uri(fig: Figure) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=110)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -57,8 +57,10 @@ def score_plot(scores: Scores) -> str | None:
     import numpy as np
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 0.45 * len(bars) + 0.9))
+    height = 0.45 * len(bars) + 0.9
+    fig = Figure(figsize=(6.4, height))
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.27, right=0.97, bottom=0.62 / height, top=1 - 0.36 / height)
     labels, values, colours = zip(*bars)
     positions = np.arange(len(bars))[::-1]
     ax.barh(positions, values, color=colours, height=0.6)
@@ -85,6 +87,7 @@ def curve_plot(y_true: np.ndarray, y_score: np.ndarray) -> str | None:
 
     fig = Figure(figsize=(8.4, 3.6))
     roc_ax, pr_ax = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
     fpr, tpr, _ = roc_curve(y_true, y_score)
     roc_ax.plot(fpr, tpr, color=_ACCENT)
     roc_ax.plot([0, 1], [0, 1], color=_MUTED, linestyle="--", linewidth=1)
@@ -96,7 +99,6 @@ def curve_plot(y_true: np.ndarray, y_score: np.ndarray) -> str | None:
     for ax in (roc_ax, pr_ax):
         ax.title.set_fontsize(10)
         _style(ax)
-    fig.tight_layout()
     return _data_uri(fig)
 
 
@@ -108,6 +110,7 @@ def cell_times_plot(cell_seconds: list[float | None]) -> str | None:
 
     fig = Figure(figsize=(8.4, 2.4))
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22, top=0.86)
     index, seconds = zip(*timed)
     ax.bar(index, seconds, color=_ACCENT, width=0.7)
     ax.set(xlabel="cell", ylabel="seconds", title="Run time per cell")
