@@ -22,7 +22,7 @@ class GraderSide:
         # one worker: the scoring inputs are prepared after the data, once the variant is known to be verified
         self._data = (executor.submit(_write_data, variant=variant, bundle=bundle, dest_dir=data_dest)
                       if data_dest is not None else None)
-        self._scoring = executor.submit(_scoring_inputs, variant)
+        self._scoring = executor.submit(_scoring_inputs, variant, labels=self._data)
         executor.shutdown(wait=False)
 
     def data_ready(self) -> None:
@@ -48,19 +48,21 @@ class GraderSide:
             self.waited += time.monotonic() - began
 
 
-def _write_data(*, variant: Variant, bundle: dict[str, Any] | None, dest_dir: Path) -> None:
+def _write_data(*, variant: Variant, bundle: dict[str, Any] | None, dest_dir: Path) -> Any:
+    """The hidden labels of the verified variant (generated with the data, not again), or None."""
     verified = write_grader_data(exercise=variant.exercise, variant=variant, bundle=bundle, dest_dir=dest_dir)
-    variant.info.verified = variant.labels_allowed = verified
+    variant.info.verified = variant.labels_allowed = verified is not None
+    return verified.labels if verified is not None else None
 
 
-def _scoring_inputs(variant: Variant) -> tuple[Any, Any]:
+def _scoring_inputs(variant: Variant, *, labels: Future | None) -> tuple[Any, Any]:
     import takehome_harness.harness.report.html_report  # noqa: F401 - the report's renderer, imported while we wait
     from takehome_harness.harness.report.plots import load_plotting
 
     load_plotting()
-    if not variant.labels_allowed:
+    # done: this thread wrote the data first; what went wrong there, scoring() has raised already
+    if labels is None or labels.exception() is not None or not variant.labels_allowed:
         return None, None
-    from takehome_harness.harness.materialize import hidden_labels, reference_scores
+    from takehome_harness.harness.materialize import reference_scores
 
-    return (hidden_labels(exercise=variant.exercise, seed=variant.seed),
-            reference_scores(exercise=variant.exercise, seed=variant.seed))
+    return labels.result(), reference_scores(exercise=variant.exercise, seed=variant.seed)

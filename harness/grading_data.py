@@ -56,28 +56,29 @@ def resolve_variant(*, bundle: dict[str, Any] | None, chosen: Exercise | None) -
 
 
 def write_grader_data(*, exercise: Exercise, variant: Variant, bundle: dict[str, Any] | None,
-                       dest_dir: Path) -> bool:
-    """Write the grader's copy of data/; True when it matches bundle.json's checksums (a verified bundle).
+                       dest_dir: Path) -> Any:
+    """Write the grader's copy of data/; when it matches bundle.json's checksums (a verified bundle), return the
+    variant as generated (takehome_harness.datasets.GeneratedData: its hidden labels are the ones to score with).
 
     Otherwise (another grading secret, an edited bundle.json, no secret at all) the run gets the default
-    data and the hidden labels stay unused, because they would belong to different rows.
+    data and the hidden labels stay unused, because they would belong to different rows: None.
     """
     from takehome_harness.harness.materialize import write_data
     from takehome_harness.harness.variants import SECRET_ENV, secret_path, unverified_reason
 
     if bundle is None:
         write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
-        return False
+        return None
     if variant.secret is None:
         reason = (f"this grader has no grading secret ({SECRET_ENV} is not set, {secret_path()} does not exist), so "
                   f"it cannot regenerate bundle {bundle['bundle_id']}'s data")
     else:
-        write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
+        data = write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
         data_paths = [exercise.train_file, exercise.test_file]
         written = {p: hashlib.sha256((dest_dir / p).read_bytes()).hexdigest() for p in data_paths}
         if all(bundle["files"].get(p) == h for p, h in written.items()):
             variant.info.note += " Its data checksums match bundle.json, so the hidden labels were used."
-            return True
+            return data
         shutil.rmtree(dest_dir / "data")
         reason = unverified_reason(bundle_id=bundle["bundle_id"], secret=variant.secret)
     variant.seed = exercise.default_seed
@@ -85,7 +86,7 @@ def write_grader_data(*, exercise: Exercise, variant: Variant, bundle: dict[str,
     variant.info.data = "default"
     variant.info.note = f"Could not verify the bundle: {reason}; run against the default data, hidden labels not used."
     variant.warnings.append(variant.info.note)
-    return False
+    return None
 
 
 def prepare_workdir(*, submission_dir: Path, dest: Path, exercise: Exercise | None) -> Path:

@@ -43,15 +43,18 @@ def render_data_files(*, exercise: Exercise, data: Any) -> dict[str, bytes]:
     }
 
 
-def write_data(*, exercise: Exercise, seed: int, dest_dir: Path) -> None:
-    """Write data/train.csv and data/test.csv (paths from exercise.json) under dest_dir."""
-    for relative, content in data_files(exercise=exercise, seed=seed).items():
+def write_data(*, exercise: Exercise, seed: int, dest_dir: Path) -> Any:
+    """Write data/train.csv and data/test.csv (paths from exercise.json) under dest_dir; return the generated variant
+    (takehome_harness.datasets.GeneratedData), so the grader's labels need not generate it again."""
+    data = exercise.generate(seed=seed)
+    for relative, content in render_data_files(exercise=exercise, data=data).items():
         target = Path(dest_dir) / relative
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         except OSError as exc:
             raise HarnessError(f"cannot write {target}: {exc.strerror}") from None
+    return data
 
 
 def hidden_labels(*, exercise: Exercise, seed: int) -> pd.DataFrame:

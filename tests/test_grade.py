@@ -313,6 +313,25 @@ def test_the_hidden_score_is_computed_once_and_the_check_and_the_report_show_the
     assert report["scores"]["hidden"] == score["details"]["metrics"] and report["scores"]["hidden"]["roc_auc"]
 
 
+def test_a_verified_grade_generates_its_variant_once(bundle_zip, tmp_path, fake_sandbox, monkeypatch):
+    """The grader's data and the hidden labels come from one generation of the variant (it costs CPU beside every
+    sandbox run of a batch)."""
+    from takehome_harness.harness.exercise import Exercise
+
+    seeds = []
+    real = Exercise.generate
+
+    def counted(self, seed):
+        seeds.append(seed)
+        return real(self, seed)
+
+    monkeypatch.setattr(Exercise, "generate", counted)
+    assert invoke(submission(bundle_zip, tmp_path / "grace.zip"), "--out", tmp_path / "out").exit_code == 0
+    report = assert_valid_report(tmp_path / "out" / "grace" / "report.json")
+    assert report["variant"]["verified"] and report["scores"]["hidden"]["roc_auc"]
+    assert len(seeds) == 1
+
+
 def test_the_grading_modules_leave_the_heavy_libraries_until_a_grade_needs_them():
     """A batch's parent process imports them and forks its workers: the heavy libraries must come later, in the
     workers, or every process of the batch carries them (and the start-up waits for them). Loading the exercise, as
