@@ -20,7 +20,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "exercises" / "churn" / "example_submission" / "notebook.ipynb"
 REFERENCE = ROOT / "exercises" / "churn" / "reference_solution.ipynb"
-GRADE_SCRIPT = "from takehome_harness.harness.cli import grade; grade()"
+GRADE_SCRIPT = "from takehome_harness.harness.cli import grade_main; grade_main()"  # what the console script runs
 # The floor: what running the notebook costs with nothing around it (same interpreter start, same kernel).
 FLOOR_SCRIPT = """
 import sys, nbformat

@@ -131,6 +131,20 @@ def test_missing_path_is_bad_input_exit_2_one_line(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_the_console_script_keeps_exit_codes_output_and_atexit_work_when_it_skips_teardown(tmp_path):
+    """`grade` (cli.grade_main) leaves with os._exit: the exit code, the error line and what atexit handlers do
+    must be as with a normal exit."""
+    marker = tmp_path / "atexit-ran"
+    code = ("import atexit, pathlib, sys; "
+            f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes')); "
+            "from takehome_harness.harness.cli import grade_main; sys.argv = ['grade', sys.argv[1]]; grade_main()")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "nope.zip")], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip().startswith("error: submission not found")
+    assert "Traceback" not in done.stderr and marker.read_text() == "yes"
+    helped = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "Exit codes:" in helped.stdout
+
+
 def test_unknown_exercise_is_bad_input(tmp_path):
     result = invoke(REFERENCE, "--exercise", "nope", "--out", tmp_path / "out")
     assert result.exit_code == 2 and "unknown exercise 'nope'" in result.output
