@@ -5,8 +5,11 @@ grader's copy of data/ are byte-identical for the same variant.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -77,16 +80,41 @@ def _reference_scores_cached(exercise_id: str, seed: int) -> dict[str, Any] | No
     if scorer is None:
         return None
     path = _reference_scores_path(exercise, seed)
+    if (cached := _read_reference_scores(path)) is not None:
+        return cached
+    with _fitting_alone(path):
+        # the workers of a batch meet the same variant at once: one fits it, the others wait and read its file, so
+        # each variant is fitted once and the waiting workers never import scikit-learn (about 90 MB each, kept
+        # for the rest of the batch)
+        if (cached := _read_reference_scores(path)) is not None:
+            return cached
+        scores = scorer(exercise.generate(seed=seed))
+        try:
+            _write_reference_scores(path, scores)
+        except (OSError, TypeError, ValueError):  # a cache that cannot be written costs time, nothing else
+            pass
+    return scores
+
+
+def _read_reference_scores(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
-        pass
-    scores = scorer(exercise.generate(seed=seed))
+        return None
+
+
+@contextlib.contextmanager
+def _fitting_alone(path: Path) -> Iterator[None]:
+    """Held while this process fits the scores that belong in `path`; the kernel lets go if the process dies."""
     try:
-        _write_reference_scores(path, scores)
-    except (OSError, TypeError, ValueError):  # a cache that cannot be written costs time, nothing else
-        pass
-    return scores
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = path.with_name(path.name + ".lock").open("a")
+    except OSError:  # no cache folder to lock in: fit without waiting for anyone
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def store_reference_scores(*, exercise: Exercise, seed: int, data: Any) -> None:

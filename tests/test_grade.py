@@ -399,6 +399,39 @@ def test_without_the_cache_grading_fits_the_reference_models_itself_with_the_sam
     assert [p.read_text() for p in (cache / "reference-scores").glob("*.json")] == [written_at_bundle_time]
 
 
+
+def test_workers_meeting_one_uncached_variant_at_once_fit_it_once(harness_home, monkeypatch):
+    """The second waits for the first's fit and reads its file (so it never imports scikit-learn)."""
+    import threading
+
+    from takehome_harness.harness import materialize
+    from takehome_harness.harness.exercise import load_exercise
+
+    exercise = load_exercise("churn")
+    module = exercise.generator_module
+    fitting, fits = threading.Event(), []
+
+    def counted_fit(data, _fit=module.reference_model_scores):
+        fits.append(1)
+        fitting.set()
+        return _fit(data)
+
+    monkeypatch.setattr(module, "reference_model_scores", counted_fit)
+    materialize._reference_scores_cached.cache_clear()
+    results = []
+
+    def worker():
+        results.append(materialize._reference_scores_cached.__wrapped__(exercise.id, 7))
+
+    first, second = threading.Thread(target=worker), threading.Thread(target=worker)
+    first.start()
+    assert fitting.wait(timeout=120)
+    second.start()   # while the first fits
+    first.join(timeout=300)
+    second.join(timeout=300)
+    assert fits == [1]
+    assert len(results) == 2 and results[0] == results[1] and set(results[0]) >= {"baseline", "reference"}
+
 _GRADE_THEN_LIST_MODULES = """
 import sys
 sys.path.insert(0, sys.argv[1])
