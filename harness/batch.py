@@ -7,6 +7,8 @@ the running grade, so the sandbox's own cleanup kills its container/kernel. Fini
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import multiprocessing
 import signal
 from collections.abc import Callable
@@ -84,6 +86,23 @@ def grade_one(job: BatchJob, *, out_dir: Path, options: GradeOptions) -> GradeOu
         return failure_outcome(job, out_dir=out_dir, blind=options.blind, message=str(exc))
     except Exception as exc:  # a crash in one job must not cost the other reports
         return failure_outcome(job, out_dir=out_dir, blind=options.blind, error=exc)
+    finally:
+        _give_back_freed_memory()
+
+
+def _give_back_freed_memory() -> None:
+    """A grade frees what it allocated (tracemalloc finds nothing kept between grades), but glibc keeps the freed
+    heap pages, so a process that grades one submission after another grew by 20-35 MB over 25 grades of the soak;
+    handing them back after each grade keeps it at its size after the first."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        pass
+
+
+@functools.cache
+def _libc() -> Any:
+    return ctypes.CDLL("libc.so.6")
 
 
 def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str | None = None,
