@@ -272,7 +272,8 @@ X_train, X_test = X_train[best], X_test[best]""", DUMMY_ON_TEST, LOGREG_ON_TEST)
 ]
 
 # Old notebooks on new pins: text columns found with `dtype == "object"` (pandas 3 calls them `str`), `corr()` of a
-# table with text columns (pandas 1 left them out) and a removed seaborn style name. Generic mode runs them with the
+# table with text columns (pandas 1 left them out), a Yes/No target made numeric with `replace` (pandas 3 leaves it
+# `object`: corr() drops it, scikit-learn rejects it) and a removed seaborn style name. Generic mode runs them with the
 # legacy profile (harness/sandbox/legacy_compat.py), so they are judged on their evaluation; exercise mode keeps the
 # candidates' exact pins, so the same notebook stops there.
 # The data are made in the notebook, so the generic case needs no data folder under either runner.
@@ -287,7 +288,11 @@ values, y = make_classification(n_samples=600, n_features=6, random_state=0)
 frame = pd.DataFrame(values, columns=[f"f{i}" for i in range(6)])
 frame["plan"] = np.where(values[:, 0] > 0, "premium", "basic")
 frame["region"] = np.array(["north", "south", "east"])[np.arange(600) % 3]
-print(frame.corr().round(2))
+frame["churned"] = np.where(y == 1, "Yes", "No")
+frame.replace(to_replace="Yes", value=1, inplace=True)
+frame.replace(to_replace="No", value=0, inplace=True)
+print(frame.corr()["churned"].round(2))
+y = frame.pop("churned")
 categorical = [c for c in frame.columns if frame[c].dtype == "object"]
 X = pd.get_dummies(frame, columns=categorical, drop_first=True)"""
 CASES += [
