@@ -113,7 +113,7 @@ def failure_outcome(job: BatchJob, *, out_dir: Path, blind: bool, message: str |
     report = (internal_error_report(info=info, started=started, error=error, blind=blind) if error is not None
               else rejected_report(info=info, started=started, message=message or "unknown problem", blind=blind))
     report_dir = out_dir / job.label
-    document = write_report(report, report_dir=report_dir, notebook=None, curves=None)
+    document = write_report(report, report_dir=report_dir, notebook=None, plots=None)
     return GradeOutcome(source=job.source, report_dir=report_dir, document=document)
 
 

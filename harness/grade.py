@@ -44,6 +44,9 @@ class GradeOutcome:
     report_dir: Path
     document: dict[str, Any]
     skipped: bool = False          # already graded with the same input; nothing was run
+    # the page's plots as drawn (takehome_harness.harness.report.model.ReportPlots), so the shared-work step can
+    # render the page again without drawing them; None when nothing was drawn here
+    plots: Any = None
 
     @property
     def row(self) -> IndexRow:
@@ -119,11 +122,11 @@ def grade_submission(*, source: Path, out_dir: Path, options: GradeOptions | Non
             report = internal_error_report(info=info, started=started, error=exc, blind=blind)
         graded = report is grading.report
         report.run.timings = grading.timings()
+        plots = _draw_plots(report, grading.curves) if graded else None
         document = write_report(report, report_dir=report_dir, notebook=grading.notebook_to_save if graded else None,
-                                curves=grading.curves if graded else None,
-                                predictions=grading.run.predictions if graded else None,
+                                plots=plots, predictions=grading.run.predictions if graded else None,
                                 report_started=grading.step_started.get("report", time.monotonic()))
-    outcome = GradeOutcome(source=source, report_dir=report_dir, document=document)
+    outcome = GradeOutcome(source=source, report_dir=report_dir, document=document, plots=plots)
     if lost is not None:  # the batch must stop: the rest cannot run either
         lost.outcome = outcome
         raise lost
@@ -276,6 +279,13 @@ def report(g: _Grading) -> None:
 
 
 STEPS: tuple[Callable[[_Grading], None], ...] = (unpack, validate, execute, collect, check, score, report)
+
+
+def _draw_plots(report: Report, curves: HiddenCurves | None) -> Any:
+    # matplotlib, imported only once a grade needs it (GraderSide imports it while the sandbox runs)
+    from takehome_harness.harness.report.html_report import draw_plots
+
+    return draw_plots(report, curves)
 
 
 def _sandbox_run(**kwargs: Any) -> RunResult:

@@ -39,6 +39,7 @@ class Submission:
     name: str                           # candidate's name, or the label when blind
     report_dir: Path
     document: dict[str, Any]
+    plots: Any = None                   # the ReportPlots its grade drew, if this process has them
 
     @property
     def exercise_id(self) -> str | None:
@@ -294,7 +295,7 @@ def _cells_side_by_side(pair: SharedPair, me: Submission) -> list[dict[str, Any]
 def rewrite_report(sub: Submission, finding: Finding | None) -> dict[str, Any]:
     """The report with its shared-work finding replaced, report.html and report.json written again; both are
     made and validated before either file is replaced. Returns the new report.json document."""
-    from takehome_harness.harness.report.html_report import render_report_html
+    from takehome_harness.harness.report.html_report import draw_plots, render_report_html
     from takehome_harness.harness.report.json_report import report_document, validation_errors, write_json_report
     from takehome_harness.harness.report.model import debrief_from
     from takehome_harness.harness.report.reload import report_from_document
@@ -302,7 +303,10 @@ def rewrite_report(sub: Submission, finding: Finding | None) -> dict[str, Any]:
     report = report_from_document(sub.document)
     report.findings = [f for f in report.findings if f.check != CHECK_ID] + ([finding] if finding else [])
     report.debrief = debrief_from(report.findings)
-    html = render_report_html(report, notebook=sub.notebook(), curves=_curves(sub))
+    # the plots show scores and cell times, which the finding does not change: drawn again only for a report
+    # graded by an earlier run (the batch's own grades hand theirs over)
+    html = render_report_html(report, notebook=sub.notebook(),
+                              plots=sub.plots if sub.plots is not None else draw_plots(report, _curves(sub)))
     report.warnings = list(dict.fromkeys(report.warnings))  # rendered twice: a part unavailable is said once
     errors = validation_errors(report_document(report))
     if errors:
@@ -350,7 +354,7 @@ def mark_batch(outcomes: list[Any]) -> SharedWork:
     report's new version."""
     graded = [o for o in outcomes if o.document["outcome"] == "graded"]
     subs = [Submission(label=o.document["submission"]["label"], report_dir=o.report_dir, document=o.document,
-                       name=o.document["submission"]["label"] if o.document["blind"]
+                       plots=o.plots, name=o.document["submission"]["label"] if o.document["blind"]
                        else (o.document.get("candidate") or o.document["submission"]["label"])) for o in graded]
     if len(subs) < 2 and not any(f["check"] == CHECK_ID for s in subs for f in s.document["findings"]):
         return SharedWork(pairs=[], problems=[])

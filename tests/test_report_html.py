@@ -10,10 +10,14 @@ import pytest
 from matplotlib.figure import Figure
 
 from takehome_harness.graders.finding import Evidence, Finding, Status
-from takehome_harness.harness.report.html_report import REPORT_CSP, render_report_html, writeup_text
+from takehome_harness.harness.report.html_report import REPORT_CSP, draw_plots, render_report_html, writeup_text
 from takehome_harness.harness.report.model import Outcome, Report, RunInfo, Scores, SubmissionInfo, debrief_from
 from takehome_harness.harness.report.notebook_html import render_cells, render_markdown, render_output, sanitize_html
 from takehome_harness.harness.terminal_text import strip_ansi
+
+
+def render(report, *, notebook, curves):
+    return render_report_html(report, notebook=notebook, plots=draw_plots(report, curves))
 
 
 def png_base64() -> str:
@@ -106,7 +110,7 @@ def test_report_sorts_findings_by_severity_and_links_evidence_to_cells():
                         question="Why fit on the test rows?"),
                 finding("delta", Status.COULD_NOT_CHECK), finding("eps", Status.CONCERN)]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("fit")])
-    html = render_report_html(make_report(findings), notebook=nb, curves=None)
+    html = render(make_report(findings), notebook=nb, curves=None)
     checks = html[html.index('aria-label="Checks"'):html.index('id="reviewer-summary"')]
     order = [m for m in re.findall(r'href="#finding-(\w+)"', checks)]
     assert order == ["gamma", "eps", "delta", "alpha", "beta"]
@@ -127,7 +131,7 @@ def test_report_has_score_table_plots_and_writeup():
                     reference={"roc_auc": 0.8}, claimed_primary=0.83, hidden_note="Scored on all 4 rows.")
     rng = np.random.default_rng(0)
     curves = HiddenCurves(y_true=np.array([0, 1] * 50), y_score=rng.random(100))
-    html = render_report_html(make_report([writeup], scores=scores), notebook=None, curves=curves)
+    html = render(make_report([writeup], scores=scores), notebook=None, curves=curves)
     assert "0.790" in html and "0.500" in html and "0.800" in html and "0.830" in html
     assert html.count('src="data:image/png;base64,') == 3  # score, ROC/PR, cell times
     assert "<em>gradient boosting</em>" in html
@@ -139,7 +143,7 @@ def test_report_has_score_table_plots_and_writeup():
 def test_not_graded_reports_say_why(outcome, label):
     report = make_report([], )
     report.outcome, report.message = outcome, "the zip is damaged"
-    html = render_report_html(report, notebook=None, curves=None)
+    html = render(report, notebook=None, curves=None)
     assert label in html and "the zip is damaged" in html
 
 
@@ -148,7 +152,7 @@ def test_a_plot_that_cannot_be_drawn_is_marked_unavailable_and_the_rest_of_the_r
     report = make_report([finding("execution", Status.PASS)],
                          scores=Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.8}, claimed_primary=1.7e308))
     report.run.cell_seconds = [0.5, 1.7e308]
-    page = render_report_html(report, notebook=None, curves=None)
+    page = render(report, notebook=None, curves=None)
     assert "The score plot is unavailable" in page and "The run time per cell plot is unavailable" in page
     assert sum("is unavailable: drawing it failed" in w for w in report.warnings) == 2
     assert "Execution" in page and "0.800" in page
@@ -156,7 +160,7 @@ def test_a_plot_that_cannot_be_drawn_is_marked_unavailable_and_the_rest_of_the_r
 
 def test_plots_of_plausible_numbers_are_drawn_without_a_note():
     report = make_report([], scores=Scores(primary_metric="roc_auc", hidden={"roc_auc": 0.8}, claimed_primary=0.9))
-    page = render_report_html(report, notebook=None, curves=None)
+    page = render(report, notebook=None, curves=None)
     assert "unavailable" not in page and page.count("data:image/png;base64,") == 2
 
 
@@ -164,5 +168,5 @@ def test_an_infinite_score_is_left_out_of_the_score_plot_and_the_others_are_draw
     # predictions of 1.7e308 minutes are finite, but their mean absolute error is not
     report = make_report([], scores=Scores(primary_metric="mae", hidden={"mae": float("inf")},
                                            baseline={"mae": 12.0}, higher_is_better=False))
-    page = render_report_html(report, notebook=None, curves=None)
+    page = render(report, notebook=None, curves=None)
     assert "unavailable" not in page and page.count("data:image/png;base64,") == 2

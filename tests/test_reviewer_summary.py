@@ -6,7 +6,7 @@ import re
 from test_report_html import finding, make_report
 
 from takehome_harness.graders.finding import Status
-from takehome_harness.harness.report.html_report import render_report_html
+from takehome_harness.harness.report.html_report import draw_plots, render_report_html
 from takehome_harness.harness.report.reviewer_summary import first_sentence, reviewer_summary
 
 CHECKS = ["execution", "score", "baseline", "heldout", "writeup", "data_handling"]
@@ -49,7 +49,8 @@ def test_first_sentence_keeps_numbers_and_stops_at_the_end_of_a_sentence():
 
 def test_the_report_ends_its_summary_card_with_the_lines_linked_to_findings():
     found = findings_with([Status.PASS, Status.CONCERN, Status.FAIL])
-    html = render_report_html(make_report(found), notebook=None, curves=None)
+    report = make_report(found)
+    html = render_report_html(report, notebook=None, plots=draw_plots(report, None))
     card = html[html.index('id="summary"'):html.index("</section>")]
     block = card[card.index('id="reviewer-summary"'):]
     assert re.findall(r'href="#finding-(\w+)"', block) == ["baseline", "score", "execution"]

@@ -124,7 +124,7 @@ def test_identical_predictions_are_evidence_but_a_constant_is_not(harness_home, 
     assert [p.summary() for p in find_shared_work(subs)] == []
 
 
-def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path, own_predictions):
+def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path, own_predictions, monkeypatch):
     from takehome_harness.harness.bundle import create_bundle
     from takehome_harness.harness.exercise_check import submission_from_bundle
 
@@ -137,6 +137,11 @@ def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path,
     copier = independent_notebooks()["knn_on_scaled_numbers"]
     copier.cells.append(nbformat.v4.new_code_cell(f"{COPY_MARK}{ann_predictions}"))
     ben = submission_from_bundle(bundles["Ben"], tmp_path / "ben.zip", nbformat.writes(copier).encode())
+    import takehome_harness.harness.report.html_report as html_report
+
+    drawn, draw = [], html_report.draw_plots
+    monkeypatch.setattr(html_report, "draw_plots", lambda report, curves: drawn.append(report.submission.label)
+                        or draw(report, curves))
     result = grade_batch(sources=[ann, ben], out_dir=tmp_path / "out", options=GradeOptions(exercise_id="churn"))
     assert [(o.document["variant"] or {}).get("verified") for o in result.outcomes] == [True, True], [o.document["message"] for o in result.outcomes]
     found = shared_findings(tmp_path / "out")
@@ -145,8 +150,10 @@ def test_predictions_that_fit_another_candidates_variant(harness_home, tmp_path,
     assert "These predictions fit Ann's data variant better than their own: covers 100% of the other" in ben_says
     assert "Ben's predictions fit this submission's data variant" in found["ann"]["evidence"][0]["summary"]
     assert "identical" not in ben_says and found["ben"]["details"]["pairs"][0]["cells"] == []
-    # the report drawn again keeps its ROC plot (three images: score, ROC/PR, cell times)
+    # the report drawn again keeps its ROC plot (three images: score, ROC/PR, cell times); Ben's, graded in this
+    # batch, is rendered again with the plots its grade drew, Ann's (graded by the first run) has them drawn again
     assert (tmp_path / "out" / "ann" / "report.html").read_text().count("data:image/png;base64,") == 3
+    assert sorted(drawn) == ["ann", "ben"]
 
 
 def test_a_report_that_cannot_be_redone_keeps_its_files_and_the_batch_goes_on(harness_home, tmp_path, fake_sandbox,

@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from takehome_harness.graders.finding import Finding, Status
-from takehome_harness.harness.report.model import HiddenCurves, Outcome, Report
+from takehome_harness.harness.report.model import HiddenCurves, Outcome, Report, ReportPlots
 from takehome_harness.harness.report.notebook_html import render_cells, render_markdown
 from takehome_harness.harness.report.plots import cell_times_plot, curve_plot, score_plot
 from takehome_harness.harness.report.reviewer_summary import reviewer_summary
@@ -92,9 +92,20 @@ def _drawn(what: str, draw: Callable[[], Any], unavailable: list[str]) -> Any:
         return None
 
 
-def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCurves | None) -> str:
-    """The page. A plot or section that cannot be drawn is marked unavailable on the page and in
-    report.warnings (report.json is written after the page, so it says so too)."""
+def draw_plots(report: Report, curves: HiddenCurves | None) -> ReportPlots:
+    unavailable: list[str] = []
+    return ReportPlots(
+        score=_drawn("score plot", lambda: score_plot(report.scores), unavailable),
+        curves=_drawn("ROC and precision-recall plot", lambda: curve_plot(curves.y_true, curves.y_score),
+                      unavailable) if curves is not None else None,
+        cells=_drawn("run time per cell plot", lambda: cell_times_plot(report.run.cell_seconds), unavailable),
+        unavailable=unavailable,
+    )
+
+
+def render_report_html(report: Report, *, notebook: Any | None, plots: ReportPlots) -> str:
+    """The page, with plots drawn by draw_plots. A plot or section that cannot be drawn is marked unavailable on
+    the page and in report.warnings (report.json is written after the page, so it says so too)."""
     if report.outcome is Outcome.GRADED:
         verdict_class, verdict_label = report.run.verdict, VERDICT_LABELS.get(report.run.verdict, report.run.verdict)
     else:
@@ -102,13 +113,7 @@ def render_report_html(report: Report, *, notebook: Any | None, curves: HiddenCu
         verdict_label = "Rejected" if report.outcome is Outcome.REJECTED else "Internal error"
     exercise = report.exercise.title if report.exercise else "Notebook review (no exercise)"
     writeup = writeup_text(report.findings)
-    unavailable: list[str] = []
-    plots = {
-        "score": _drawn("score plot", lambda: score_plot(report.scores), unavailable),
-        "curves": _drawn("ROC and precision-recall plot", lambda: curve_plot(curves.y_true, curves.y_score),
-                         unavailable) if curves is not None else None,
-        "cells": _drawn("run time per cell plot", lambda: cell_times_plot(report.run.cell_seconds), unavailable),
-    }
+    unavailable = list(plots.unavailable)
     writeup_html = _drawn("next-steps write-up", lambda: render_markdown(writeup), unavailable) if writeup else None
     cells = _drawn("executed notebook", lambda: render_cells(notebook, report.run.cell_seconds,
                                                              report.run.failed_cell), unavailable) if notebook else []

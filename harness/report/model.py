@@ -23,6 +23,17 @@ class HiddenCurves:
     y_score: Any
 
 
+@dataclass
+class ReportPlots:
+    """The page's plots as PNG data URIs (None: nothing to draw) and what could not be drawn. They depend on the
+    scores and the run, not on the findings: the batch's shared-work step renders a page again with them."""
+
+    score: str | None = None
+    curves: str | None = None
+    cells: str | None = None
+    unavailable: list[str] = field(default_factory=list)
+
+
 class Outcome(str, Enum):
     GRADED = "graded"                  # the pipeline ran to the end (the notebook itself may have failed)
     REJECTED = "rejected"              # intake refused the submission; nothing was run

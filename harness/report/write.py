@@ -11,13 +11,13 @@ from takehome_harness.harness.atomic_files import (is_no_room, remove_abandoned_
                                                    write_text_atomic)
 from takehome_harness.harness.errors import OutputUnwritable
 from takehome_harness.harness.report.json_report import write_json_report
-from takehome_harness.harness.report.model import HiddenCurves, Report
+from takehome_harness.harness.report.model import Report, ReportPlots
 from takehome_harness.harness.sandbox.result import Verdict
 
 REPORT_FILES = ("report.json", "report.html", "executed.ipynb", "predictions.csv")
 
 
-def write_report(report: Report, *, report_dir: Path, notebook: Any | None, curves: HiddenCurves | None,
+def write_report(report: Report, *, report_dir: Path, notebook: Any | None, plots: ReportPlots | None,
                  predictions: Path | None = None, report_started: float | None = None) -> dict[str, Any]:
     """executed.ipynb, predictions.csv (kept for the batch's shared-work step) and report.html first, report.json
     last: its presence means the folder is complete.
@@ -43,7 +43,8 @@ def write_report(report: Report, *, report_dir: Path, notebook: Any | None, curv
             write_text_atomic(report_dir / "executed.ipynb", nbformat.writes(saved) + "\n")
         if predictions is not None and predictions.is_file():
             write_bytes_atomic(report_dir / "predictions.csv", predictions.read_bytes())
-        write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook, curves=curves))
+        write_text_atomic(report_dir / "report.html", render_report_html(report, notebook=notebook,
+                                                                         plots=plots or ReportPlots()))
         if report_started is not None:
             report.run.timings["report"] = round(time.monotonic() - report_started, 2)
         return write_json_report(report, report_dir / "report.json")
