@@ -407,7 +407,8 @@ def run_cells(client: NotebookClient, nb: Any, *, status: StatusFile, cell_secon
     """Execute the cells in order until one fails. Only status.json is rewritten after each cell: the executed
     notebook is written once, by execute() at the end, because the host believes no result file of a runner that
     did not end on its own (harness/sandbox/run.py), and rewriting the whole notebook after every cell grew with
-    its square (7.6 s in the one CPU for a real 127-cell notebook of 870 KB)."""
+    its square (about 1 s of the one CPU for the largest real notebook graded, 65 code cells and 1.4 MB at the end;
+    0.25 s for typical ones: measured by replaying their outputs cell by cell)."""
     final_state, message = "completed", "all cells ran"
     cell_ids = CellIdSender(client)
     for index, cell in enumerate(nb.cells):
