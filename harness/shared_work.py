@@ -67,6 +67,11 @@ class Submission:
         contract = PredictionsContract.from_exercise(load_exercise(self.exercise_id))
         return check_predictions(path=self.predictions, contract=contract, expected_ids=None).frame
 
+    @cached_property
+    def prediction_ids(self) -> frozenset:
+        """The ids predictions_frame covers (a batch compares every verified pair both ways)."""
+        return frozenset(self.predictions_frame["id"].tolist())
+
     @property
     def scored_on_own_variant(self) -> bool:
         """Grading scored these predictions on the submission's own hidden labels, which it does only when they
@@ -187,13 +192,13 @@ def _own_fit(sub: Submission, exercise: Any) -> tuple[float, float | None]:
     return _fit(sub.predictions_frame, _variant_labels(exercise.id, sub.bundle_id), exercise)
 
 
-def _may_cover(frame: Any, other: Submission) -> bool:
-    """False only when these predictions certainly cover less than MIN_COVERAGE of the other variant's test rows,
+def _may_cover(whose: Submission, other: Submission) -> bool:
+    """False only when whose predictions certainly cover less than MIN_COVERAGE of the other variant's test rows,
     told from the other's own scored predictions (exactly its test ids), so its labels need not be regenerated."""
     if not other.scored_on_own_variant:
         return True
-    their_ids = set(other.predictions_frame["id"])
-    return len(their_ids.intersection(frame["id"])) >= MIN_COVERAGE * len(their_ids)
+    their_ids = other.prediction_ids
+    return len(their_ids.intersection(whose.prediction_ids)) >= MIN_COVERAGE * len(their_ids)
 
 
 def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submission, Submission, str, str]]:
@@ -217,7 +222,7 @@ def variant_fits(group: list[Submission], exercise_id: str) -> list[tuple[Submis
             continue
         for whose, other in ((a, b), (b, a)):
             frame = whose.predictions_frame
-            if frame is None or not _may_cover(frame, other):
+            if frame is None or not _may_cover(whose, other):
                 continue
             other_cover, theirs = _fit(frame, _variant_labels(exercise_id, other.bundle_id), exercise)
             if theirs is None:

@@ -2,6 +2,8 @@
 starter's own code are not. Pure comparison: no sandbox, no Docker."""
 from __future__ import annotations
 
+from collections import Counter
+
 from corpus.shared_work import disguised_reference, independent_notebooks, reference, starter, starter_filled_in
 
 from takehome_harness.harness.similarity import NotebookCode, code_cells, similar_pairs
@@ -39,6 +41,24 @@ def test_copied_work_still_counts_when_pasted_into_the_starter():
     pairs = similar_pairs(codes({"original": reference(), "pasted": copied, **independent_notebooks()}),
                           starter=starter())
     assert [(p.left, p.right) for p in pairs] == [("original", "pasted")]
+
+
+def test_a_cell_in_many_pairs_is_fingerprinted_once(monkeypatch):
+    import takehome_harness.harness.similarity as similarity
+
+    made: Counter = Counter()
+    real = similarity._fingerprint
+
+    def counting(code, **options):
+        made[code] += 1
+        return real(code, **options)
+
+    monkeypatch.setattr(similarity, "_fingerprint", counting)
+    batch = {"original": reference(), "disguised": disguised_reference(), "again": reference()}
+    pairs = similar_pairs(codes(batch), starter=starter())
+    assert len(pairs) == 3 and all(p.cells for p in pairs)
+    cells = {c.source for nb in batch.values() for c in code_cells(nb)}
+    assert {source: made[source] for source in cells} == dict.fromkeys(cells, 1)
 
 
 def test_notebooks_without_code_compare_to_nothing():
