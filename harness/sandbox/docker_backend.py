@@ -410,10 +410,12 @@ class _PeakMemory(threading.Thread):
             pass
 
 
-def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int, under: str | None = None) -> Path:
+def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int, under: str | None = None,
+            last: str | None = None) -> Path:
     """A tar (written to `dest`) of folder's regular files and folders (in a folder `under`, if given), owned by
     root with these modes: the sandbox uid can read them and change nothing. Links are left out, never followed
-    on the host (in generic mode the data folder is the submission's own)."""
+    on the host (in generic mode the data folder is the submission's own). `last`: an empty file after all of
+    them, read-only too (members are extracted in order, so once it exists the rest is complete)."""
     def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if not (info.isreg() or info.isdir()):
             return None
@@ -427,6 +429,10 @@ def _tar_of(folder: Path, *, dest: Path, file_mode: int, dir_mode: int, under: s
             tar.add(folder, arcname=under, recursive=False, filter=as_root)
         for child in sorted(folder.iterdir()):
             tar.add(child, arcname=f"{under}/{child.name}" if under else child.name, filter=as_root)
+        if last is not None:
+            sign = tarfile.TarInfo(last)
+            sign.mode, sign.mtime = 0o444, int(time.time())
+            tar.addfile(sign)
     return dest
 
 
@@ -436,22 +442,13 @@ def _data_tar(data_dir: Path, *, ready: Callable[[], None] | None, dest: Path) -
     return _tar_of(data_dir.resolve(), dest=dest, file_mode=0o444, dir_mode=0o555)
 
 
-def _empty_files_tar(names: tuple[str, ...], *, mode: int) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name in names:
-            info = tarfile.TarInfo(name)
-            info.mode, info.mtime = mode, int(time.time())
-            tar.addfile(info, io.BytesIO(b""))
-    return buffer.getvalue()
-
-
 class DockerSandbox:
     """A connection to the engine with the current image present; prepares any number of runs.
 
     Nothing of the host's file system is mounted, so the engine may be another machine (DOCKER_HOST): the
-    submission, the data and the empty result files go into the container's own volumes with put_archive,
-    and the results come back with get_archive.
+    submission and the data go into the container's own volumes with put_archive, and the results come back with
+    get_archive. The empty result files are in the image (scripts.Dockerfile); the engine copies them into the
+    new OUT volume.
     """
 
     def __init__(self, client: Any, image: str, *, progress: Progress, runtime: str | None) -> None:
@@ -459,9 +456,9 @@ class DockerSandbox:
 
     def prepare(self, ws: Workspace, *, data_dir: Path | None, limits: Limits, legacy: bool = False,
                 data_ready: Callable[[], None] | None = None) -> DockerRun:
-        """The container, created with its volumes and the empty result files; the submission (packed here) and
-        the data are put in by run() once the container has started, while the kernel starts (and the grader may
-        still be writing the data: `data_ready` is called only then)."""
+        """The container, created with its volumes (OUT's holds the empty result files); the data and then the
+        submission (packed here, with the ready sign last) are put in by run() once the container has started,
+        while the kernel starts (and the grader may still be writing the data: `data_ready` is called only then)."""
         command = ["python", "/opt/harness/container_init.py",
                    "python", "/opt/harness/runner.py", "--container", "--input", SUBMISSION, "--work", WORK,
                    "--notebook", ws.notebook_rel, "--out", OUT, "--hook", "/opt/harness/kernel_hook.py",
@@ -477,12 +474,11 @@ class DockerSandbox:
             try:
                 run.container = self.client.containers.create(
                     self.image, command, mounts=[_volume(target) for target in targets], working_dir=WORK, **options)
-                # the sandbox uid may write these four files, but not chmod, move or remove them, nor add any
-                run.container.put_archive(OUT, _empty_files_tar(RESULT_FILES, mode=0o666))
-                run.inputs.append((INPUT, lambda: _tar_of(ws.input, dest=ws.root / "input.tar", file_mode=0o644,
-                                                          dir_mode=0o755, under=Path(SUBMISSION).name)))
                 if data_dir is not None:
                     run.inputs.append((DATA, lambda: _data_tar(data_dir, ready=data_ready, dest=ws.root / "data.tar")))
+                run.inputs.append((INPUT, lambda: _tar_of(ws.input, dest=ws.root / "input.tar", file_mode=0o644,
+                                                          dir_mode=0o755, under=Path(SUBMISSION).name,
+                                                          last=Path(INPUT_READY).name)))
             except BaseException:
                 run.clean_up()
                 raise
@@ -490,10 +486,12 @@ class DockerSandbox:
 
 
 def _volume(target: str) -> Any:
-    """An anonymous volume of the container (removed with it): empty, root-owned, on the engine's side."""
+    """An anonymous volume of the container (removed with it), on the engine's side: empty and root-owned, except
+    OUT's, which starts as a copy of the image's: the empty result files the sandbox uid may write, but not chmod,
+    move or remove, nor add to (the engine copies them, which costs less than putting them in)."""
     from docker.types import Mount
 
-    return Mount(target=target, source=None, type="volume", no_copy=True, labels={LABEL: "1"})
+    return Mount(target=target, source=None, type="volume", no_copy=target != OUT, labels={LABEL: "1"})
 
 
 @contextlib.contextmanager
@@ -549,15 +547,14 @@ class DockerRun:
                           log_path=log, image=self.sandbox.image)
 
     def _put_inputs(self) -> None:
-        """The submission and the data into the started container's volumes, then the sign that they are complete
-        (the runner reads nothing before it): the kernel starts meanwhile."""
+        """The data, then the submission with the sign that both are complete (the runner reads nothing before it)
+        into the started container's volumes: the kernel starts meanwhile."""
         for path, make_tar in self.inputs:
             tar = make_tar()
             with open(tar, "rb") as handle:
                 if not self.container.put_archive(path, handle):
                     raise SandboxUnavailable(f"the Docker engine did not accept the files for {path}")
             tar.unlink()
-        self.container.put_archive(INPUT, _empty_files_tar((Path(INPUT_READY).name,), mode=0o444))
 
     def collect(self) -> list[str]:
         """The result files from the stopped container into ws.out, through the engine: all of them in one
