@@ -122,6 +122,14 @@ class Measured:
     peak_mib: float     # peak summed RSS of the process tree
     stdout: str
     cpu_seconds: float = 0.0   # user + system CPU of the process tree (containers excluded): less load-sensitive
+    # the whole machine's busy CPU (containers and the engine included) over the wall time: how many of its cores
+    # the run kept busy on average
+    cores_busy: float = 0.0
+
+
+def _machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def _children_cpu() -> float:
@@ -162,15 +170,16 @@ class PeakTreeMemory:
 
 
 def run_measured(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Measured:
-    start, cpu_before = time.perf_counter(), _children_cpu()
+    start, cpu_before, busy_before = time.perf_counter(), _children_cpu(), _machine_busy_seconds()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = PeakTreeMemory(proc.pid)
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
+    busy = _machine_busy_seconds() - busy_before
     peak = memory.stop()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:3])} ... exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measured(seconds, peak, stdout, cpu_seconds=_children_cpu() - cpu_before)
+    return Measured(seconds, peak, stdout, cpu_seconds=_children_cpu() - cpu_before, cores_busy=busy / seconds)
 
 
 def machine_line() -> str:

@@ -11,7 +11,9 @@ mode starts with an empty score cache instead (as when the bundles were issued o
 grade fits its variant's reference models while the sandbox runs.
 Prints both throughputs, their ratio, the parallel batch's time per submission against the floor divided by
 the number of jobs, the peak RSS and the CPU seconds of each grader process tree (containers excluded; the CPU,
-unlike the wall time, hardly moves with the machine's load) and whether every report
+unlike the wall time, hardly moves with the machine's load), how many of the machine's cores each mode kept busy on
+average (containers and the engine included: the ceiling of the ratio is the cores over the serial run's) and
+whether every report
 is identical to the serial run's once timings, timestamps and peak memory are left out (the rules of
 tests/corpus/identity.py). Exits 1 when a goal is missed: throughput ratio >= 1.9x, per submission <= 1.15x
 floor / jobs, identical reports, grader peak <= 400 MiB.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -70,7 +73,8 @@ def main() -> int:
             written[jobs] = reports(out)
             print(f"--jobs {jobs}: {runs[jobs].seconds:.0f} s for {args.count} submissions, "
                   f"{60 * args.count / runs[jobs].seconds:.2f} per minute, grader peak {runs[jobs].peak_mib:.0f} MiB, "
-                  f"grader CPU {runs[jobs].cpu_seconds:.0f} s")
+                  f"grader CPU {runs[jobs].cpu_seconds:.0f} s, the machine's cores busy {runs[jobs].cores_busy:.2f} "
+                  f"of {os.cpu_count()} on average")
     serial, parallel = runs[1], runs[args.jobs]
     ratio = serial.seconds / parallel.seconds
     per_submission = parallel.seconds / args.count
@@ -82,7 +86,9 @@ def main() -> int:
     print(machine_line())
     print(f"score cache: {'emptied before each mode' if args.cold_cache else 'filled when the bundles were issued'}")
     print(f"floor (nbclient): {', '.join(f'{n.name} {s:.1f} s' for n, s in floors.items())}")
-    print(f"throughput --jobs {args.jobs} / --jobs 1: {ratio:.2f}x (goal >= {THROUGHPUT_GOAL}x)")
+    print(f"throughput --jobs {args.jobs} / --jobs 1: {ratio:.2f}x (goal >= {THROUGHPUT_GOAL}x); the serial run kept "
+          f"{serial.cores_busy:.2f} cores busy (the grader's thread beside the sandbox), so with the same work per "
+          f"submission {os.cpu_count()} cores allow at most {os.cpu_count() / serial.cores_busy:.2f}x")
     print(f"per submission with --jobs {args.jobs}: {per_submission:.1f} s = {per_submission / floor_share:.2f}x the "
           f"floor / {args.jobs} ({floor_share:.1f} s; goal <= {FLOOR_GOAL}x)")
     print(f"reports identical to the serial run's (timings and timestamps left out): "
