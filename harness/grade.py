@@ -27,8 +27,8 @@ from takehome_harness.harness.report.build import (
     sandbox_lost_report, tool_version, utc_now,
 )
 from takehome_harness.harness.report.index import IndexRow, index_row
-from takehome_harness.harness.report.model import (PHASES, HiddenCurves, Outcome, Report, Scores, SubmissionInfo,
-                                                  debrief_from)
+from takehome_harness.harness.report.model import (PHASES, HiddenCurves, Outcome, Report, ReportPlots, Scores,
+                                                  SubmissionInfo, debrief_from)
 from takehome_harness.harness.report.write import write_report
 from takehome_harness.harness.sandbox.result import Limits, RunResult
 from takehome_harness.harness.submission_files import list_submission_files, shadowing_warnings
@@ -44,9 +44,9 @@ class GradeOutcome:
     report_dir: Path
     document: dict[str, Any]
     skipped: bool = False          # already graded with the same input; nothing was run
-    # the page's plots as drawn (takehome_harness.harness.report.model.ReportPlots), so the shared-work step can
-    # render the page again without drawing them; None when nothing was drawn here
-    plots: Any = None
+    # the page's plots as drawn, so the shared-work step can render the page again without drawing them; None when
+    # nothing was drawn here
+    plots: ReportPlots | None = None
 
     @property
     def row(self) -> IndexRow:
@@ -281,7 +281,7 @@ def report(g: _Grading) -> None:
 STEPS: tuple[Callable[[_Grading], None], ...] = (unpack, validate, execute, collect, check, score, report)
 
 
-def _draw_plots(report: Report, curves: HiddenCurves | None) -> Any:
+def _draw_plots(report: Report, curves: HiddenCurves | None) -> ReportPlots:
     # matplotlib, imported only once a grade needs it (GraderSide imports it while the sandbox runs)
     from takehome_harness.harness.report.html_report import draw_plots
 

@@ -23,6 +23,7 @@ import nbformat
 
 from takehome_harness.graders.finding import Evidence, Finding, Status
 from takehome_harness.harness.atomic_files import write_text_atomic
+from takehome_harness.harness.report.model import ReportPlots
 from takehome_harness.harness.similarity import CodePair, NotebookCode, code_cells, similar_pairs
 
 CHECK_ID = "shared_work"
@@ -39,7 +40,7 @@ class Submission:
     name: str                           # candidate's name, or the label when blind
     report_dir: Path
     document: dict[str, Any]
-    plots: Any = None                   # the ReportPlots its grade drew, if this process has them
+    plots: ReportPlots | None = None    # the plots its grade drew, if this process has them
 
     @property
     def exercise_id(self) -> str | None:
