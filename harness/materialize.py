@@ -106,15 +106,21 @@ def _read_reference_scores(path: Path) -> dict[str, Any] | None:
 @contextlib.contextmanager
 def _fitting_alone(path: Path) -> Iterator[None]:
     """Held while this process fits the scores that belong in `path`; the kernel lets go if the process dies."""
+    lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = path.with_name(path.name + ".lock").open("a")
+        lock = lock_path.open("a")
     except OSError:  # no cache folder to lock in: fit without waiting for anyone
         yield
         return
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+        try:
+            yield
+        finally:
+            # not left in the cache: whoever still waits on this file, or opens a new one, holds the lock alone
+            # and reads the cache again before fitting, and the scores were written before this
+            lock_path.unlink(missing_ok=True)
 
 
 def store_reference_scores(*, exercise: Exercise, seed: int, data: Any) -> None:

@@ -431,6 +431,8 @@ def test_workers_meeting_one_uncached_variant_at_once_fit_it_once(harness_home, 
     second.join(timeout=300)
     assert fits == [1]
     assert len(results) == 2 and results[0] == results[1] and set(results[0]) >= {"baseline", "reference"}
+    folder = materialize._reference_scores_path(exercise, 7).parent
+    assert [p.suffix for p in folder.iterdir()] == [".json"]   # the lock file is not left behind
 
 _GRADE_THEN_LIST_MODULES = """
 import sys
