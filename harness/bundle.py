@@ -22,7 +22,7 @@ from takehome_harness.harness.bundle_registry import BundleInfo, record_bundle
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.exercise import Exercise, load_exercise
 from takehome_harness.harness.materialize import render_data_files, store_reference_scores
-from takehome_harness.harness.sandbox.packages import library_versions
+from takehome_harness.harness.sandbox.packages import PYTHON_VERSION, library_versions
 from takehome_harness.harness.scoring import KEY_SEPARATOR, PredictionsContract
 from takehome_harness.harness.variants import load_secret, secret_fingerprint, variant_seed
 
@@ -55,7 +55,7 @@ def render_instructions(exercise: Exercise, *, candidate: str) -> bytes:
     try:
         text = env.from_string(source.read_text(encoding="utf-8")).render(
             candidate=candidate, exercise=exercise.spec, time_box_hours=exercise.spec["time_box_hours"],
-            sandbox_packages=library_versions())
+            sandbox_packages=library_versions(), sandbox_python=PYTHON_VERSION)
     except jinja2.TemplateError as exc:
         raise HarnessError(f"exercises/{exercise.id}/{INSTRUCTIONS}: {exc}") from None
     return text.encode("utf-8")
@@ -80,6 +80,7 @@ def render_submission_script(exercise: Exercise) -> bytes:
         "starter_text": exercise.writeup_hints.get("starter_text", []),
         "total_seconds": limits.total_seconds,
         "cell_seconds": limits.cell_seconds,
+        "python": PYTHON_VERSION,
     }
     templates = resources.files("takehome_harness.harness.templates")
     template = templates.joinpath("make_submission.py.tmpl").read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from takehome_harness.harness.cli import harness
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.exercise import load_exercise
 from takehome_harness.harness.materialize import data_files, hidden_labels
-from takehome_harness.harness.sandbox.packages import LIBRARIES, locked_versions
+from takehome_harness.harness.sandbox.packages import LIBRARIES, PYTHON_VERSION, locked_versions
 from takehome_harness.harness.variants import load_secret, secret_path, variant_seed
 
 TOP = "churn-take-home"
@@ -82,6 +82,7 @@ def test_instructions_list_the_sandbox_libraries_from_the_lock_file_and_how_to_a
     for name in LIBRARIES:
         assert f"`{name}` {pinned[name]}" in readme
     assert "pip install jupyterlab -c requirements.txt" in readme
+    assert f"We run your notebook with Python {PYTHON_VERSION} " in readme and "reuses its quotes" in readme
 
 
 def test_candidates_get_different_data_each_reproducible_from_bundle_id_and_secret(two_bundles):
@@ -242,9 +243,20 @@ def test_bundle_through_the_real_entry_point_reports_errors_without_traceback(tm
 
 @pytest.fixture
 def unpacked(tmp_path, two_bundles) -> Path:
+    """The bundle as the candidate unpacks it, its make_submission.py told that this interpreter's Python is the
+    sandbox's (the candidate on the sandbox's version)."""
     with zipfile.ZipFile(two_bundles[0].path) as archive:
         archive.extractall(tmp_path / "work")
-    return tmp_path / "work" / TOP
+    folder = tmp_path / "work" / TOP
+    script = folder / "make_submission.py"
+    sandbox = f'"python": "{PYTHON_VERSION}"'
+    assert sandbox in script.read_text()
+    script.write_text(script.read_text().replace(sandbox, f'"python": "{_this_python()}"'))
+    return folder
+
+
+def _this_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def solve(folder: Path, *, rows: list[tuple[str, str]] | None = None, header: str = "customer_id,churn_probability"):
@@ -280,6 +292,16 @@ def test_make_submission_packs_a_valid_submission(unpacked):
     assert names == {"notebook.ipynb", "predictions.csv", "bundle.json", "NEXT_STEPS.md"}
     assert "left out scratch/train.csv" in result.stdout
     assert "reminder" not in result.stdout
+
+
+def test_make_submission_reminds_when_it_runs_on_another_python_than_the_sandboxs(unpacked):
+    solve(unpacked)
+    assert "reminder" not in run_script(unpacked).stdout
+    script = unpacked / "make_submission.py"
+    script.write_text(script.read_text().replace(f'"python": "{_this_python()}"', '"python": "3.99"'))
+    result = run_script(unpacked)
+    assert result.returncode == 0, result.stderr
+    assert f"reminder: this is Python {_this_python()}; we run your notebook with Python 3.99" in result.stdout
 
 
 def test_make_submission_reminds_about_starter_leftovers_without_blocking(unpacked):

@@ -24,7 +24,7 @@ import platformdirs
 from takehome_harness.harness.errors import HarnessError
 from takehome_harness.harness.sandbox.backend import (HOOK_PATH, INIT_PATH, LEGACY_PATH, PROTOCOL_PATH, RUNNER_PATH,
                                                        Progress)
-from takehome_harness.harness.sandbox.packages import LOCK_PATH
+from takehome_harness.harness.sandbox.packages import LOCK_PATH, PYTHON_VERSION
 from takehome_harness.harness.user_dirs import APP_NAME
 
 REPOSITORY = "takehome-sandbox"
@@ -89,7 +89,7 @@ def wheelhouse(*, progress: Progress) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
     _run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", str(folder),
-          "--only-binary=:all:", "--python-version", "3.11", *platforms, "--no-deps", "-r", str(LOCK_PATH)],
+          "--only-binary=:all:", "--python-version", PYTHON_VERSION, *platforms, "--no-deps", "-r", str(LOCK_PATH)],
          progress=progress, what="downloading wheels for the sandbox on the host")
     (folder / ".complete").touch()
     return folder

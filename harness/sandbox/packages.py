@@ -12,6 +12,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 LOCK_PATH = Path(__file__).with_name("requirements.lock")
+# The sandbox image's Python (major.minor): the wheelhouse is downloaded for it, the instructions and
+# make_submission.py name it. Dockerfile's BASE_IMAGE and the offline base (Debian bookworm) carry it too.
+PYTHON_VERSION = "3.11"
 
 # What notebooks import directly (tabulate and jinja2 are the optional dependencies pandas reaches for in ordinary
 # notebooks: DataFrame.to_markdown, DataFrame.style), then what runs the notebook; the rest of the lock file is
