@@ -9,8 +9,10 @@ pairs only, cell against cell. This is evidence for a reviewer, never a verdict.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -116,36 +118,25 @@ def similar_pairs(notebooks: list[NotebookCode], *, starter: Any | None,
     """Every pair whose own code overlaps beyond the threshold, most similar first, with the matching cells."""
     boilerplate = starter_boilerplate(starter)
     prints = {nb.key: _fingerprint(nb.text, boilerplate=boilerplate) for nb in notebooks}
-    cell_prints = CellPrints(boilerplate)
+    # a batch whose notebooks resemble each other compares the same cells in many pairs (20 submissions sharing two
+    # notebooks: 90 pairs, 1,500 fingerprints of about 60 distinct cells), so each distinct cell is printed once
+    cell_print = functools.cache(functools.partial(_fingerprint, boilerplate=boilerplate))
     pairs = []
     for left, right in combinations(notebooks, 2):
         shared, left_share, right_share = _overlap(prints[left.key], prints[right.key])
         if shared >= min_shared and max(left_share, right_share) >= threshold:
             pairs.append(CodePair(left=left.key, right=right.key, left_share=left_share, right_share=right_share,
-                                  shared_tokens=shared, cells=matching_cells(left, right, prints=cell_prints)))
+                                  shared_tokens=shared, cells=matching_cells(left, right, fingerprint=cell_print)))
     return sorted(pairs, key=lambda p: -p.similarity)
 
 
-class CellPrints(dict):
-    """A cell's code -> its fingerprint, made on first use: a batch whose notebooks resemble each other compares
-    the same cells in many pairs (20 submissions sharing two notebooks made 90 pairs and 1,500 fingerprints of
-    about 60 distinct cells, 4 s of the batch's serial end)."""
-
-    def __init__(self, boilerplate: list[int]) -> None:
-        super().__init__()
-        self.boilerplate = boilerplate
-
-    def __missing__(self, source: str) -> Any:
-        printed = self[source] = _fingerprint(source, boilerplate=self.boilerplate)
-        return printed
-
-
-def matching_cells(left: NotebookCode, right: NotebookCode, *, prints: CellPrints) -> list[CellMatch]:
-    """Each left cell with the right cell it shares most with, in the left notebook's order."""
-    right_prints = [(cell, prints[cell.source]) for cell in right.cells]
+def matching_cells(left: NotebookCode, right: NotebookCode, *, fingerprint: Callable[[str], Any]) -> list[CellMatch]:
+    """Each left cell with the right cell it shares most with, in the left notebook's order; `fingerprint` prints
+    a cell's code (with the starter's boilerplate removed)."""
+    right_prints = [(cell, fingerprint(cell.source)) for cell in right.cells]
     matches = []
     for cell in left.cells:
-        printed = prints[cell.source]
+        printed = fingerprint(cell.source)
         best = max(((other, _overlap(printed, other_print)[1]) for other, other_print in right_prints),
                    key=lambda found: found[1], default=None)
         if best is not None and best[1] >= CELL_THRESHOLD:
