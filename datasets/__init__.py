@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only annotations: finding a generator's source file (harness/score_cache.py) imports this package
+    import pandas as pd
 
 
 @dataclass

@@ -22,6 +22,7 @@ from takehome_harness.harness.errors import HarnessError, OutputUnwritable, Sand
 from takehome_harness.harness.grade import GradeOutcome, grade_submission
 from takehome_harness.harness.grade_options import GradeOptions
 from takehome_harness.harness.leftovers import sweep_leftovers
+from takehome_harness.harness.reference_prefit import fit_missing_reference_scores
 from takehome_harness.harness.report.build import internal_error_report, rejected_report, utc_now
 from takehome_harness.harness.report.index import SharedPairRow, write_index_html, write_summary_csv
 from takehome_harness.harness.report.model import SubmissionInfo
@@ -236,6 +237,7 @@ def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, option
 
 def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: GradeOptions, jobs: int,
                   finish: Callable[[int, GradeOutcome], None]) -> None:
+    fit_missing_reference_scores(sources=[job.source for job in planned], chosen=options.exercise)
     # fork: workers start fast and need nothing re-imported; they only run grade_one
     context = multiprocessing.get_context("fork")
     stopping = context.Event()

@@ -108,9 +108,13 @@ class Exercise:
         return self.spec["data"]["default_seed"]
 
     @property
+    def generator_module_name(self) -> str:
+        return self.spec["data"]["generator"].partition(":")[0]
+
+    @property
     def generator_module(self) -> ModuleType:
         """The data generator's module; it may also offer helpers such as reference_model_scores."""
-        return importlib.import_module(self.spec["data"]["generator"].partition(":")[0])
+        return importlib.import_module(self.generator_module_name)
 
     def generate(self, seed: int) -> Any:
         """Run the exercise's data generator; returns takehome_harness.datasets.GeneratedData. A generator that derives

@@ -74,9 +74,7 @@ def write_grader_data(*, exercise: Exercise, variant: Variant, bundle: dict[str,
                   f"it cannot regenerate bundle {bundle['bundle_id']}'s data")
     else:
         data = write_data(exercise=exercise, seed=variant.seed, dest_dir=dest_dir)
-        data_paths = [exercise.train_file, exercise.test_file]
-        written = {p: hashlib.sha256((dest_dir / p).read_bytes()).hexdigest() for p in data_paths}
-        if all(bundle["files"].get(p) == h for p, h in written.items()):
+        if checksums_match(bundle, {p: (dest_dir / p).read_bytes() for p in (exercise.train_file, exercise.test_file)}):
             variant.info.note += " Its data checksums match bundle.json, so the hidden labels were used."
             return data
         shutil.rmtree(dest_dir / "data")
@@ -87,6 +85,11 @@ def write_grader_data(*, exercise: Exercise, variant: Variant, bundle: dict[str,
     variant.info.note = f"Could not verify the bundle: {reason}; run against the default data, hidden labels not used."
     variant.warnings.append(variant.info.note)
     return None
+
+
+def checksums_match(bundle: dict[str, Any], files: dict[str, bytes]) -> bool:
+    """Whether these data files are the ones bundle.json lists (the data the candidate was sent)."""
+    return all(bundle["files"].get(path) == hashlib.sha256(content).hexdigest() for path, content in files.items())
 
 
 def prepare_workdir(*, submission_dir: Path, dest: Path, exercise: Exercise | None) -> Path:

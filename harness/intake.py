@@ -366,8 +366,12 @@ def _read_bundle(root: Path, *, limits: IntakeLimits, warnings: list[str]) -> di
     if path.stat().st_size > limits.max_bundle_json_bytes:
         warnings.append("bundle.json is too large to be genuine; the submission is graded without it.")
         return None
+    return _parse_bundle(path.read_bytes(), warnings=warnings)
+
+
+def _parse_bundle(raw: bytes, *, warnings: list[str]) -> dict[str, Any] | None:
     try:
-        bundle = json.loads(path.read_bytes().decode("utf-8"))
+        bundle = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: also a 4300+ digit number
         warnings.append(f"bundle.json is not readable JSON ({type(exc).__name__}); the submission is graded "
                         "without it.")
@@ -379,3 +383,33 @@ def _read_bundle(root: Path, *, limits: IntakeLimits, warnings: list[str]) -> di
                         "submission is graded without it.")
         return None
     return bundle
+
+
+def peek_bundle(source: Path, *, limits: IntakeLimits | None = None) -> dict[str, Any] | None:
+    """The bundle.json of a .zip or folder submission, read without unpacking it: at its top level or in its one
+    wrapper folder, as valid as unpack_submission would find it; None for anything else. Only for planning a batch
+    (harness/reference_prefit.py): the grade itself reads what unpack_submission finds, so a peek that misses or
+    errs costs time, never a result."""
+    limits = limits or IntakeLimits()
+    try:
+        raw = _peek_bundle_bytes(Path(source), max_bytes=limits.max_bundle_json_bytes)
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+        return None
+    return _parse_bundle(raw, warnings=[]) if raw is not None else None
+
+
+def _peek_bundle_bytes(source: Path, *, max_bytes: int) -> bytes | None:
+    if source.is_dir():
+        found = [p for p in [source / "bundle.json", *source.glob("*/bundle.json")]
+                 if p.is_file() and not p.is_symlink()]
+        return found[0].read_bytes() if len(found) == 1 and found[0].stat().st_size <= max_bytes else None
+    if not zipfile.is_zipfile(source):
+        return None
+    with zipfile.ZipFile(source) as archive:
+        found_in_zip = [m for m in archive.infolist() if not m.is_dir()
+                        and PurePosixPath(m.filename).name == "bundle.json"
+                        and len(PurePosixPath(m.filename).parts) <= 2]
+        # zipfile stops at the header's size and checks the CRC, so a header that lies cannot make this read more
+        return (archive.read(found_in_zip[0]) if len(found_in_zip) == 1 and found_in_zip[0].file_size <= max_bytes
+                else None)
+

@@ -138,13 +138,13 @@ def cached_reference_scores(harness_home: Path) -> list[Path]:
 
 
 def test_bundling_caches_the_variants_reference_scores_as_grading_would_fit_them(two_bundles, harness_home):
-    from takehome_harness.harness.materialize import _reference_scores_path
+    from takehome_harness.harness.score_cache import scores_path
 
     exercise, secret = load_exercise("churn"), load_secret()
     assert len(cached_reference_scores(harness_home)) == 2
     for info in two_bundles:
         seed = variant_seed(exercise_id="churn", bundle_id=info.bundle_id, secret=secret)
-        cached = json.loads(_reference_scores_path(exercise, seed).read_text())
+        cached = json.loads(scores_path(exercise, seed).read_text())
         assert cached == exercise.generator_module.reference_model_scores(exercise.generate(seed=seed))
         assert cached["reference"]["roc_auc"] > cached["baseline"]["roc_auc"]
 

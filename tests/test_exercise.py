@@ -221,11 +221,11 @@ def test_reference_scores_are_cached_on_disk_per_variant(harness_home, monkeypat
 def test_a_change_to_the_metric_code_is_a_new_cache_key(tmp_path, monkeypatch):
     """The metrics are the harness's own code (no library version to key on): changed, the cached reference
     scores are scored again."""
-    from takehome_harness.harness import materialize, metric_functions
+    from takehome_harness.harness import score_cache
 
     exercise = load_exercise("churn")
-    before = materialize._variant_key(exercise, 5)
+    before = score_cache.variant_key(exercise, 5)
     edited = tmp_path / "metric_functions.py"
-    edited.write_text(Path(metric_functions.__file__).read_text() + "# fixed\n")
-    monkeypatch.setattr(metric_functions, "__file__", str(edited))
-    assert materialize._variant_key(exercise, 5) != before
+    edited.write_text(score_cache.metric_code().read_text() + "# fixed\n")
+    monkeypatch.setattr(score_cache, "metric_code", lambda: edited)
+    assert score_cache.variant_key(exercise, 5) != before

@@ -404,7 +404,7 @@ def test_workers_meeting_one_uncached_variant_at_once_fit_it_once(harness_home, 
     """The second waits for the first's fit and reads its file (so it never imports scikit-learn)."""
     import threading
 
-    from takehome_harness.harness import materialize
+    from takehome_harness.harness import materialize, score_cache
     from takehome_harness.harness.exercise import load_exercise
 
     exercise = load_exercise("churn")
@@ -431,7 +431,7 @@ def test_workers_meeting_one_uncached_variant_at_once_fit_it_once(harness_home, 
     second.join(timeout=300)
     assert fits == [1]
     assert len(results) == 2 and results[0] == results[1] and set(results[0]) >= {"baseline", "reference"}
-    folder = materialize._reference_scores_path(exercise, 7).parent
+    folder = score_cache.scores_path(exercise, 7).parent
     assert [p.suffix for p in folder.iterdir()] == [".json"]   # the lock file is not left behind
 
 _GRADE_THEN_LIST_MODULES = """
