@@ -116,28 +116,27 @@ def _overlap(left: Any, right: Any) -> tuple[int, float, float]:
 def similar_pairs(notebooks: list[NotebookCode], *, starter: Any | None,
                   threshold: float = SIMILARITY_THRESHOLD, min_shared: int = MIN_SHARED_TOKENS) -> list[CodePair]:
     """Every pair whose own code overlaps beyond the threshold, most similar first, with the matching cells."""
-    boilerplate = starter_boilerplate(starter)
-    prints = {nb.key: _fingerprint(nb.text, boilerplate=boilerplate) for nb in notebooks}
-    # a batch whose notebooks resemble each other compares the same cells in many pairs (20 submissions sharing two
-    # notebooks: 90 pairs, 1,500 fingerprints of about 60 distinct cells), so each distinct cell is printed once
-    cell_print = functools.cache(functools.partial(_fingerprint, boilerplate=boilerplate))
+    # a batch whose notebooks resemble each other compares the same code in many pairs (20 submissions sharing two
+    # notebooks: 90 similar pairs, 1,500 cell fingerprints and 5,400 cell comparisons of 17 distinct cells), so each
+    # distinct notebook or cell is printed once and each distinct pair of cells compared once
+    printed = functools.cache(functools.partial(_fingerprint, boilerplate=starter_boilerplate(starter)))
+    prints = {nb.key: printed(nb.text) for nb in notebooks}
+    cell_share = functools.cache(lambda left, right: _overlap(printed(left), printed(right))[1])
     pairs = []
     for left, right in combinations(notebooks, 2):
         shared, left_share, right_share = _overlap(prints[left.key], prints[right.key])
         if shared >= min_shared and max(left_share, right_share) >= threshold:
             pairs.append(CodePair(left=left.key, right=right.key, left_share=left_share, right_share=right_share,
-                                  shared_tokens=shared, cells=matching_cells(left, right, fingerprint=cell_print)))
+                                  shared_tokens=shared, cells=matching_cells(left, right, share=cell_share)))
     return sorted(pairs, key=lambda p: -p.similarity)
 
 
-def matching_cells(left: NotebookCode, right: NotebookCode, *, fingerprint: Callable[[str], Any]) -> list[CellMatch]:
-    """Each left cell with the right cell it shares most with, in the left notebook's order; `fingerprint` prints
-    a cell's code (with the starter's boilerplate removed)."""
-    right_prints = [(cell, fingerprint(cell.source)) for cell in right.cells]
+def matching_cells(left: NotebookCode, right: NotebookCode, *, share: Callable[[str, str], float]) -> list[CellMatch]:
+    """Each left cell with the right cell it shares most with, in the left notebook's order; `share(a, b)` is the
+    share of cell code a's own code (the starter's boilerplate removed) found in cell code b."""
     matches = []
     for cell in left.cells:
-        printed = fingerprint(cell.source)
-        best = max(((other, _overlap(printed, other_print)[1]) for other, other_print in right_prints),
+        best = max(((other, share(cell.source, other.source)) for other in right.cells),
                    key=lambda found: found[1], default=None)
         if best is not None and best[1] >= CELL_THRESHOLD:
             matches.append(CellMatch(left=cell, right=best[0], similarity=best[1]))

@@ -43,22 +43,31 @@ def test_copied_work_still_counts_when_pasted_into_the_starter():
     assert [(p.left, p.right) for p in pairs] == [("original", "pasted")]
 
 
-def test_a_cell_in_many_pairs_is_fingerprinted_once(monkeypatch):
+def test_code_in_many_pairs_is_fingerprinted_once_and_each_pair_of_cells_compared_once(monkeypatch):
     import takehome_harness.harness.similarity as similarity
 
     made: Counter = Counter()
-    real = similarity._fingerprint
+    compared: list = []
+    real_print, real_overlap = similarity._fingerprint, similarity._overlap
 
-    def counting(code, **options):
+    def counting_print(code, **options):
         made[code] += 1
-        return real(code, **options)
+        return real_print(code, **options)
 
-    monkeypatch.setattr(similarity, "_fingerprint", counting)
+    def counting_overlap(left, right):
+        compared.append(1)
+        return real_overlap(left, right)
+
+    monkeypatch.setattr(similarity, "_fingerprint", counting_print)
+    monkeypatch.setattr(similarity, "_overlap", counting_overlap)
     batch = {"original": reference(), "disguised": disguised_reference(), "again": reference()}
     pairs = similar_pairs(codes(batch), starter=starter())
     assert len(pairs) == 3 and all(p.cells for p in pairs)
     cells = {c.source for nb in batch.values() for c in code_cells(nb)}
     assert {source: made[source] for source in cells} == dict.fromkeys(cells, 1)
+    cell_pairs = {(a.source, b.source) for p in pairs
+                  for a in code_cells(batch[p.left]) for b in code_cells(batch[p.right])}
+    assert len(compared) == 3 + len(cell_pairs)   # the three notebook pairs, then each distinct pair of cells
 
 
 def test_notebooks_without_code_compare_to_nothing():
