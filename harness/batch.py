@@ -141,8 +141,10 @@ def _stop_running_grade(signum: int, frame: Any) -> None:
 
 def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | None = None, jobs: int = 1,
                 on_done: Callable[[GradeOutcome], None] | None = None,
-                on_start: Callable[[int], None] | None = None) -> BatchResult:
-    """Grade every source into <out_dir>/<label>/, then write <out_dir>/index.html and summary.csv."""
+                on_start: Callable[[int], None] | None = None,
+                on_note: Callable[[str], None] | None = None) -> BatchResult:
+    """Grade every source into <out_dir>/<label>/, then write <out_dir>/index.html and summary.csv; `on_note` hears
+    what the batch does before its first report when that takes a while."""
     options = options or GradeOptions()
     if jobs < 1:
         raise HarnessError(f"--jobs must be at least 1, not {jobs}")
@@ -179,6 +181,8 @@ def grade_batch(*, sources: list[Path], out_dir: Path, options: GradeOptions | N
                     finish(position, _grade_or_record_loss(job, position, out_dir=out_dir, options=options,
                                                            finish=finish))
             else:
+                fit_missing_reference_scores(sources=[job.source for job in planned], chosen=options.exercise,
+                                             on_note=on_note)
                 _run_parallel(planned, out_dir=out_dir, options=options, jobs=jobs, finish=finish)
     except KeyboardInterrupt:
         interrupted = True
@@ -237,7 +241,6 @@ def _grade_or_record_loss(job: BatchJob, position: int, *, out_dir: Path, option
 
 def _run_parallel(planned: list[BatchJob], *, out_dir: Path, options: GradeOptions, jobs: int,
                   finish: Callable[[int, GradeOutcome], None]) -> None:
-    fit_missing_reference_scores(sources=[job.source for job in planned], chosen=options.exercise)
     # fork: workers start fast and need nothing re-imported; they only run grade_one
     context = multiprocessing.get_context("fork")
     stopping = context.Event()

@@ -32,9 +32,12 @@ def run_with_progress(*, sources: list[Path], out_dir: Path, options: GradeOptio
     def done(outcome: GradeOutcome) -> None:
         progress.update(task, advance=1, description=outcome.report_dir.name)
 
+    def note(text: str) -> None:
+        progress.update(task, description=text)
+
     try:
         return grade_batch(sources=sources, out_dir=out_dir, options=options, jobs=jobs, on_start=started,
-                           on_done=done)
+                           on_done=done, on_note=note)
     finally:
         progress.stop()
 

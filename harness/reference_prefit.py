@@ -10,6 +10,7 @@ the workers fit as before, so it costs time at most, never a result.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,15 @@ from takehome_harness.harness.grading_data import Variant, checksums_match, reso
 from takehome_harness.harness.intake import peek_bundle
 
 
-def fit_missing_reference_scores(*, sources: list[Path], chosen: Exercise | None) -> None:
-    """Fit, in one child process, the scores of every verified-looking variant among `sources` not in the cache."""
+def fit_missing_reference_scores(*, sources: list[Path], chosen: Exercise | None,
+                                 on_note: Callable[[str], None] | None = None) -> None:
+    """Fit, in one child process, the scores of every verified-looking variant among `sources` not in the cache
+    (about a second each, one after the other); `on_note` hears it when there are any."""
     missing = variants_to_fit(sources=sources, chosen=chosen)
     if not missing:
         return
+    if on_note:
+        on_note(f"fitting the reference models of {len(missing)} data variant(s) first")
     # fork: the parent has imported neither pandas nor scikit-learn, and the child needs nothing re-imported
     child = multiprocessing.get_context("fork").Process(target=_fit_all, args=(missing,), name="reference-prefit")
     child.start()

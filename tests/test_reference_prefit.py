@@ -107,9 +107,12 @@ def test_a_parallel_batch_fits_a_missing_variant_once_before_any_notebook_runs(i
 
     monkeypatch.setattr(grade_module, "_sandbox_run", logged_run)
     sources = [submission_from_bundle(bundle, tmp_path / f"{name}.zip", EXAMPLE.read_bytes()) for name in "abc"]
-    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(), jobs=2)
+    notes = []
+    result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(), jobs=2,
+                         on_note=notes.append)
 
     assert log.read_text().split() == ["fit", "run", "run", "run"]   # without the prefit: runs first, a worker fits
+    assert notes == ["fitting the reference models of 1 data variant(s) first"]
     for outcome in result.outcomes:
         report = assert_valid_report(outcome.report_dir / "report.json")
         assert report["variant"]["verified"]
