@@ -8,8 +8,8 @@ process tree, and total wall time. Nothing here is timed against a fixed number:
 for reading (docs/SECURITY.md quotes the last run).
 
 The bundle is issued under another harness home than the grader's, so its reference scores are not in the grader's
-score cache and the batch fits them (scikit-learn, about 90 MB, in the worker that does); with --warm-cache the
-grader issues it itself, as when it grades the bundles it issued.
+score cache and the batch fits them (in one child process before its workers start, harness/reference_prefit.py);
+with --warm-cache the grader issues it itself, as when it grades the bundles it issued.
 """
 from __future__ import annotations
 
