@@ -51,12 +51,13 @@ def variants_to_fit(*, sources: list[Path], chosen: Exercise | None) -> list[tup
             continue
         try:
             variant = resolve_variant(bundle=bundle, chosen=chosen)
-        except HarnessError:  # an exercise this grader does not have: the grade says so
-            continue
-        if variant.exercise is None or variant.seed is None or (variant.exercise.id, variant.seed) in seen:
-            continue
-        seen.add((variant.exercise.id, variant.seed))
-        if score_cache.read_scores(score_cache.scores_path(variant.exercise, variant.seed)) is None:
+            if variant.exercise is None or variant.seed is None or (variant.exercise.id, variant.seed) in seen:
+                continue
+            seen.add((variant.exercise.id, variant.seed))
+            cached = score_cache.read_scores(score_cache.scores_path(variant.exercise, variant.seed))
+        except (HarnessError, OSError, ImportError, ValueError):
+            continue  # e.g. an exercise this grader does not have, unreadable code: the grade reports it
+        if cached is None:
             missing.append((variant, bundle))
     return missing
 

@@ -149,6 +149,19 @@ def test_a_cached_variant_is_not_fitted_again_and_each_variant_is_fitted_once(is
     assert variants_to_fit(sources=sources, chosen=None) == []
 
 
+def test_planning_skips_what_it_cannot_work_out_and_never_stops_the_batch(issued, tmp_path, monkeypatch):
+    bundle, _ = issued
+    good = submission_from_bundle(bundle, tmp_path / "good.zip", EXAMPLE.read_bytes())
+    unknown = zip_with(tmp_path / "unknown.zip", {"bundle.json": json.dumps({**BUNDLE, "exercise": "nope"}).encode()})
+    assert [v.exercise.id for v, _ in variants_to_fit(sources=[unknown, good], chosen=None)] == ["churn"]
+
+    def unreadable(exercise, seed):
+        raise OSError("the generator's code cannot be read")
+
+    monkeypatch.setattr(score_cache, "scores_path", unreadable)
+    assert variants_to_fit(sources=[unknown, good], chosen=None) == []
+
+
 _PLAN_THEN_LIST_MODULES = """
 import sys
 from pathlib import Path
