@@ -63,13 +63,13 @@ def variants_to_fit(*, sources: list[Path], chosen: Exercise | None) -> list[tup
 
 
 def _fit_all(missing: list[tuple[Variant, dict[str, Any]]]) -> None:
-    from takehome_harness.harness.materialize import reference_scores, render_data_files
+    from takehome_harness.harness.materialize import render_data_files, store_reference_scores
 
     for variant, bundle in missing:
         try:
             data = variant.exercise.generate(seed=variant.seed)
             # only what grading will use: an edited bundle.json names a variant whose labels are never scored
             if checksums_match(bundle, render_data_files(exercise=variant.exercise, data=data)):
-                reference_scores(exercise=variant.exercise, seed=variant.seed)
+                store_reference_scores(exercise=variant.exercise, seed=variant.seed, data=data)
         except Exception:  # noqa: S112 - the grade fits this variant itself and reports what goes wrong there
             continue

@@ -42,6 +42,11 @@ def issued(harness_home, tmp_path):
     return bundle, scores
 
 
+def submissions(bundle: Path, folder: Path, names: str) -> list[Path]:
+    """One submission of the example notebook per letter of `names`, all from `bundle`."""
+    return [submission_from_bundle(bundle, folder / f"{name}.zip", EXAMPLE.read_bytes()) for name in names]
+
+
 def zip_with(path: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in members.items():
@@ -106,7 +111,7 @@ def test_a_parallel_batch_fits_a_missing_variant_once_before_any_notebook_runs(i
         return run(**kwargs)
 
     monkeypatch.setattr(grade_module, "_sandbox_run", logged_run)
-    sources = [submission_from_bundle(bundle, tmp_path / f"{name}.zip", EXAMPLE.read_bytes()) for name in "abc"]
+    sources = submissions(bundle, tmp_path, "abc")
     notes = []
     result = grade_batch(sources=sources, out_dir=tmp_path / "out", options=GradeOptions(), jobs=2,
                          on_note=notes.append)
@@ -138,7 +143,7 @@ def test_a_bundle_json_whose_data_checksums_do_not_match_is_not_fitted_ahead(iss
 
 def test_a_cached_variant_is_not_fitted_again_and_each_variant_is_fitted_once(issued, tmp_path, monkeypatch):
     bundle, stored = issued
-    sources = [submission_from_bundle(bundle, tmp_path / f"{name}.zip", EXAMPLE.read_bytes()) for name in "ab"]
+    sources = submissions(bundle, tmp_path, "ab")
     log = tmp_path / "fits.log"
     record_fits(monkeypatch, log)
     assert [v.exercise.id for v, _ in variants_to_fit(sources=sources, chosen=None)] == ["churn"]
@@ -151,7 +156,7 @@ def test_a_cached_variant_is_not_fitted_again_and_each_variant_is_fitted_once(is
 
 def test_planning_skips_what_it_cannot_work_out_and_never_stops_the_batch(issued, tmp_path, monkeypatch):
     bundle, _ = issued
-    good = submission_from_bundle(bundle, tmp_path / "good.zip", EXAMPLE.read_bytes())
+    [good] = submissions(bundle, tmp_path, "g")
     unknown = zip_with(tmp_path / "unknown.zip", {"bundle.json": json.dumps({**BUNDLE, "exercise": "nope"}).encode()})
     assert [v.exercise.id for v, _ in variants_to_fit(sources=[unknown, good], chosen=None)] == ["churn"]
 
@@ -178,7 +183,7 @@ def test_working_out_what_to_fit_imports_no_data_library_in_the_batchs_parent(is
     """The parent's size is counted again in every worker it forks and in the child it forks to fit; the cache key
     it works out without importing the generator is the one a process that imported it writes under."""
     bundle, _ = issued
-    source = submission_from_bundle(bundle, tmp_path / "a.zip", EXAMPLE.read_bytes())
+    [source] = submissions(bundle, tmp_path, "a")
     done = subprocess.run([sys.executable, "-c", _PLAN_THEN_LIST_MODULES, str(source)], capture_output=True,
                           text=True, check=True, env=os.environ.copy())
     first, modules = done.stdout.splitlines()
