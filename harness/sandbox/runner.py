@@ -33,10 +33,11 @@ import stat
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
-from jupyter_client import AsyncKernelManager
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 # Run as a script beside run_protocol.py (the image's /opt/harness/, the local backend's subprocess), where its
@@ -58,6 +59,7 @@ STOP_OTHERS_SECONDS = 10
 MAX_EXECUTION_COUNT = 1_000_000_000   # status.schema.json's bound
 PR_SET_DUMPABLE = 4
 INPUT_POLL_SECONDS = 0.02
+KERNEL_EXIT_POLL_SECONDS = 0.01
 
 
 def write_result(path: Path, data: bytes) -> None:
@@ -233,14 +235,54 @@ class StatusFile:
         write_text(self.path, json.dumps(self.data))
 
 
+class PromptlyReadyClient(AsyncKernelClient):
+    """Ready as soon as the kernel has answered a kernel_info request on the shell channel and then said idle on
+    IOPub with that request as parent, which also proves IOPub is connected. jupyter_client's own check goes on to
+    drain IOPub until it has been silent for 0.2 s, a wait in every run; nbclient and run_silently read only
+    messages whose parent is their own request, so the earlier ones need no draining."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            request = self.kernel_info()
+            reply = await _answer(self.shell_channel, request, wait=1)
+            if reply is not None and await _answer(self.iopub_channel, request, wait=0.2, idle=True) is not None:
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
+async def _answer(channel: Any, request: str, *, wait: float, idle: bool = False) -> dict[str, Any] | None:
+    """The next message on `channel` whose parent is `request` (with idle: its idle status), or None once the
+    channel has been silent for `wait` seconds."""
+    while True:
+        try:
+            msg = await channel.get_msg(timeout=wait)
+        except Empty:
+            return None
+        if msg["parent_header"].get("msg_id") != request:
+            continue
+        if not idle or (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"):
+            return msg
+
+
 class SafePathKernelManager(AsyncKernelManager):
     """Starts the kernel with `python -P`: the working folder is not put first on sys.path, so a submitted
     ipykernel_launcher.py, IPython.py or traceback.py cannot replace the kernel's own modules (and hide
     its errors). The flag is not inherited: the candidate's own `python script.py` behaves as usual."""
 
+    client_factory = PromptlyReadyClient
+
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         return [cmd[0], "-P", *cmd[1:]]
+
+    async def _async_wait(self, pollinterval: float = KERNEL_EXIT_POLL_SECONDS) -> None:
+        """After the kernel is killed, look for its exit every 10 ms instead of jupyter_client's 100 ms: it is
+        gone within milliseconds, and the first look, right after the kill, always finds it still there."""
+        await super()._async_wait(pollinterval)
 
 
 # The candidate's helper modules stay importable, after everything installed ('' is the kernel's cwd).
