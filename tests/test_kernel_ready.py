@@ -98,12 +98,24 @@ def test_a_dead_kernel_is_reported_as_dead():
 
 
 def test_answer_skips_messages_of_other_requests_and_statuses_other_than_idle():
-    channel = FakeChannel()
+    channel, forever = FakeChannel(), float("inf")
     channel.queue = [message("other", "status", execution_state="idle"), message("mine", "status", execution_state="busy"),
                      message("mine", "status", execution_state="idle")]
-    found = asyncio.run(_answer(channel, "mine", wait=0.2, idle=True))
+    found = asyncio.run(_answer(channel, "mine", wait=0.2, deadline=forever, idle=True))
     assert found is not None and found["content"]["execution_state"] == "idle" and channel.queue == []
-    assert asyncio.run(_answer(channel, "mine", wait=0.2)) is None
+    assert asyncio.run(_answer(channel, "mine", wait=0.2, deadline=forever)) is None
+
+
+def test_messages_of_other_requests_do_not_keep_the_start_waiting_past_its_deadline():
+    class Endless(FakeChannel):
+        async def get_msg(self, timeout: float | None = None) -> dict:
+            await asyncio.sleep(0)  # lets the outer wait_for cancel a client that never stops reading
+            return message("someone-else", "stream", text="x")
+
+    kernel = FakeKernel()
+    kernel.iopub = Endless()
+    with pytest.raises(RuntimeError, match="didn't respond"):
+        asyncio.run(asyncio.wait_for(kernel.wait_for_ready(timeout=0.3), timeout=10))
 
 
 def test_a_real_kernel_starts_answers_and_is_gone_after_an_immediate_shutdown():

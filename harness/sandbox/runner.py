@@ -245,8 +245,9 @@ class PromptlyReadyClient(AsyncKernelClient):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while time.monotonic() < deadline:
             request = self.kernel_info()
-            reply = await _answer(self.shell_channel, request, wait=1)
-            if reply is not None and await _answer(self.iopub_channel, request, wait=0.2, idle=True) is not None:
+            reply = await _answer(self.shell_channel, request, wait=1, deadline=deadline)
+            if reply is not None and await _answer(self.iopub_channel, request, wait=0.2, deadline=deadline,
+                                                   idle=True) is not None:
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
@@ -254,18 +255,21 @@ class PromptlyReadyClient(AsyncKernelClient):
         raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
-async def _answer(channel: Any, request: str, *, wait: float, idle: bool = False) -> dict[str, Any] | None:
+async def _answer(channel: Any, request: str, *, wait: float, deadline: float,
+                  idle: bool = False) -> dict[str, Any] | None:
     """The next message on `channel` whose parent is `request` (with idle: its idle status), or None once the
-    channel has been silent for `wait` seconds."""
-    while True:
+    channel has been silent for `wait` seconds or time.monotonic() has passed `deadline` (messages of other
+    parents do not keep it waiting longer)."""
+    while (left := deadline - time.monotonic()) > 0:
         try:
-            msg = await channel.get_msg(timeout=wait)
+            msg = await channel.get_msg(timeout=min(wait, left))
         except Empty:
             return None
         if msg["parent_header"].get("msg_id") != request:
             continue
         if not idle or (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"):
             return msg
+    return None
 
 
 class SafePathKernelManager(AsyncKernelManager):
