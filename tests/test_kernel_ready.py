@@ -9,7 +9,8 @@ from queue import Empty
 
 import pytest
 
-from takehome_harness.harness.sandbox.runner import PromptlyReadyClient, SafePathKernelManager, _answer
+from takehome_harness.harness.sandbox.runner import (KERNEL_EXIT_POLL_SECONDS, PromptlyReadyClient,
+                                                      SafePathKernelManager, _answer)
 
 
 class FakeChannel:
@@ -82,7 +83,7 @@ def test_a_kernel_that_never_answers_times_out():
             return "request-unanswered"
 
     with pytest.raises(RuntimeError, match="didn't respond"):
-        asyncio.run(Silent().wait_for_ready(timeout=0))
+        asyncio.run(Silent().wait_for_ready(timeout=0.3))  # asks, hears nothing, asks again until then
 
 
 def test_a_dead_kernel_is_reported_as_dead():
@@ -116,6 +117,23 @@ def test_messages_of_other_requests_do_not_keep_the_start_waiting_past_its_deadl
     kernel.iopub = Endless()
     with pytest.raises(RuntimeError, match="didn't respond"):
         asyncio.run(asyncio.wait_for(kernel.wait_for_ready(timeout=0.3), timeout=10))
+
+
+def test_a_killed_kernel_is_looked_for_every_10_ms(monkeypatch):
+    import jupyter_client.manager
+
+    slept, alive = [], iter([True, True, False])
+
+    async def recorded_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def is_alive(self) -> bool:
+        return next(alive)
+
+    monkeypatch.setattr(jupyter_client.manager.asyncio, "sleep", recorded_sleep)
+    monkeypatch.setattr(SafePathKernelManager, "_async_is_alive", is_alive)
+    asyncio.run(SafePathKernelManager(kernel_name="python3")._async_wait())
+    assert slept == [KERNEL_EXIT_POLL_SECONDS, KERNEL_EXIT_POLL_SECONDS] and KERNEL_EXIT_POLL_SECONDS < 0.1
 
 
 def test_a_real_kernel_starts_answers_and_is_gone_after_an_immediate_shutdown():
