@@ -182,6 +182,13 @@ class RowSet:
             return None
         return len(mine & other.at(mod)) / len(mine)
 
+    def identifying_share_in(self, other: RowSet | None) -> float | None:
+        """share_in where an exact match identifies a row: None when either side has few distinct rows, as with
+        counts, ratings or one-hot features, where most test rows equal some training row by value alone."""
+        if self.repetitive or (other is not None and other.repetitive):
+            return None
+        return self.share_in(other)
+
     def same_as(self, other: RowSet | None) -> bool:
         a, b = self.share_in(other), other.share_in(self) if other is not None else None
         return a is not None and b is not None and a >= SAME_ROWS_ABOVE and b >= SAME_ROWS_ABOVE

@@ -170,7 +170,7 @@ def transformer_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
         through = set(ev.rows.via) | set(ev.fit.rows.via if ev.fit and ev.fit.rows else ())
         for token in sorted(through):
             fit = next((f for f in reversed(a.transformer_fits) if f.est == token and f.id < ev.id), None)
-            share = ev.rows.share_in(fit.rows) if fit is not None else None
+            share = ev.rows.identifying_share_in(fit.rows) if fit is not None else None
             if share is None and fit is not None and fit.is_supervised_transformer:
                 share = _share_by_count(fit, ev)
             if fit is None or share is None or share < LEAK_SHARE or fit.id in seen:
@@ -202,7 +202,7 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
         return []
     issues = []
     for search in a.searches if final.rows is not None else []:
-        share = final.rows.share_in(search.rows)
+        share = final.rows.identifying_share_in(search.rows)
         if search.id < final.id and share is not None and share >= LEAK_SHARE and search.est != final.est:
             issues.append(Issue(
                 status=Status.CONCERN,
@@ -212,7 +212,8 @@ def selection_issues(a: TraceAnalysis, notebook: Any) -> list[Issue]:
                 evidence=[_fit_evidence(search, notebook, f"{search.cls} fitted", best_params=search.best_params),
                           _ev_evidence(final, notebook, "the reported score")]))
     for stop in a.early_stops if final.rows is not None else []:
-        share = max((s for s in (final.rows.share_in(r) for r in stop.evals) if s is not None), default=None)
+        share = max((s for s in (final.rows.identifying_share_in(r) for r in stop.evals) if s is not None),
+                    default=None)
         if stop.id < final.id and share is not None and share >= LEAK_SHARE:
             issues.append(Issue(
                 status=Status.CONCERN,

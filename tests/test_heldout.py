@@ -199,3 +199,46 @@ def test_score_against_the_labels_the_model_was_fitted_with_is_a_training_score(
     assert heldout.run(_ctx(trace)).status is Status.FAIL
     other = [*trace[:2], metric(3, 2, 0.9, labels="labels-b")]
     assert heldout.run(_ctx(other)).status is not Status.FAIL
+
+
+
+def _few_values(n: int, distinct: int, *, via: list[str] | None = None) -> dict:
+    """n rows holding only `distinct` different rows (counts, ratings, one-hot columns): the same fingerprints
+    turn up on both sides of any split."""
+    return {**rows(0, distinct, via=via), "n": n, "uniq": distinct}
+
+
+def _split_then(*events: dict, total: int = 1000) -> list[dict]:
+    """A split of `total` rows with few distinct values (id 1, 80/20), then the events, the last one a metric
+    scored against the split's test labels."""
+    split = {"ev": "split", "id": 1, "depth": 0, "cell": 1, "line": 1,
+             "outputs": [{"part": 0, "rows": _few_values(total * 4 // 5, 40)},
+                         {"part": 1, "rows": _few_values(total // 5, 40)}]}
+    scored = {**events[-1], "y_true": {"n": total // 5, "link": {"split": 1, "part": 1}}}
+    return [split, *events[:-1], scored]
+
+
+@pytest.mark.parametrize("cls, has_y", [("StandardScaler", False), ("SelectKBest", True)])
+def test_transformer_fitted_after_the_split_on_few_distinct_rows_is_not_a_leak(cls, has_y):
+    trace = _split_then(fit(2, "t1", cls, _few_values(800, 40), kind="transformer", has_y=has_y),
+                        fit(3, "e1", "LogisticRegression", _few_values(800, 40, via=["t1"])),
+                        predict(4, "e1", "LogisticRegression", _few_values(200, 40, via=["t1"])), metric(5, 4, 0.7))
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.PASS, finding.explanation
+
+
+def test_supervised_transformer_before_the_split_on_few_distinct_rows_still_fails_by_its_row_count():
+    trace = _split_then(fit(2, "t1", "SelectKBest", _few_values(1000, 40), kind="transformer", has_y=True),
+                        fit(3, "e1", "LogisticRegression", _few_values(800, 40, via=["t1"])),
+                        predict(4, "e1", "LogisticRegression", _few_values(200, 40, via=["t1"])), metric(5, 4, 0.7))
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.FAIL and "SelectKBest was fitted with the target" in finding.explanation
+
+
+def test_search_and_early_stopping_on_other_rows_with_few_distinct_values_are_not_selection_on_test():
+    trace = _split_then(fit(2, "s1", "GridSearchCV", _few_values(600, 40), kind="search"),
+                        fit(3, "e1", "XGBClassifier", _few_values(600, 40), early_stopping=True,
+                            eval_rows=[_few_values(200, 40)]),
+                        predict(4, "e1", "XGBClassifier", _few_values(200, 40)), metric(5, 4, 0.7))
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.PASS, finding.explanation
