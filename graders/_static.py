@@ -80,9 +80,16 @@ class StaticFacts:
         for loop in self.fitting_loops:
             inside = [m for m in self.heldout_metrics if m.cell == loop.cell and loop.line <= m.line <= loop.options["end"]
                       and (m.name == HAND_METRIC or not hand_only)]
-            if inside:
+            if inside and not self._reported_on_other_labels(loop, inside):
                 found.append((loop, inside))
         return found
+
+    def _reported_on_other_labels(self, loop: Site, inside: list[Site]) -> bool:
+        """A held-out score after the loop on other labels than the loop's (y_test after a loop over y_val): the
+        loop chose on validation rows and the reported score comes from rows it never saw."""
+        chose_on = {name for m in inside for name in _held_out_names(m.args[0])}
+        return any((m.cell, m.line) > (loop.cell, loop.options["end"]) and _held_out_names(m.args[0])
+                   and not _held_out_names(m.args[0]) & chose_on for m in self.heldout_metrics)
 
     def scores_compared(self) -> list[tuple[Site, list[Site]]]:
         """Comparisons of two scores computed on held-out labels (`best = rf if auc_rf > auc_lr else lr`), each with
@@ -111,6 +118,12 @@ class StaticFacts:
     @property
     def train_only_metrics(self) -> list[Site]:
         return [m for m in self.metrics if m.args and TRAIN_NAME.search(m.args[0]) and not HELD_OUT_NAME.search(m.args[0])]
+
+
+def _held_out_names(arg: str) -> set[str]:
+    """The held-out-looking names an argument reads, attributes left out: 'y_val.values' and 'np.asarray(y_val)'
+    are both {'y_val'}."""
+    return {name for name in re.findall(r"(?<![.\w])[A-Za-z_]\w*", arg) if HELD_OUT_NAME.search(name)}
 
 
 def _arg_name(node: ast.AST) -> str:

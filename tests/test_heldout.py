@@ -242,3 +242,27 @@ def test_search_and_early_stopping_on_other_rows_with_few_distinct_values_are_no
                         predict(4, "e1", "XGBClassifier", _few_values(200, 40)), metric(5, 4, 0.7))
     finding = heldout.run(_ctx(trace))
     assert finding.status is Status.PASS, finding.explanation
+
+
+def test_copies_of_fitting_rows_are_no_concern_when_the_rows_have_few_distinct_values():
+    """Two features (age, tenure): 70 % of the test rows equal some training row by value, with no copy made."""
+    trace = _split_then(fit(2, "e1", "LogisticRegression", {**rows(0, 400), "n": 800}),
+                        predict(3, "e1", "LogisticRegression", {**rows(120, 520), "n": 200}), metric(4, 3, 0.7))
+    finding = heldout.run(_ctx(trace))
+    assert finding.status is Status.PASS, finding.explanation
+
+
+LOOP_ON = "for k in K:\n    m = KNN(k).fit(X_tr, y_tr)\n    acc[k] = (m.predict(X_{rows}) == {labels}).mean()"
+
+
+@pytest.mark.parametrize("labels, later, flagged", [
+    ("y_te", "", True),                                        # chosen on the only held-out rows
+    ("y_val.values", "roc_auc_score(y_val, p)", True),        # and reported on them
+    ("y_val.values", "roc_auc_score(y_te, p)", False),        # chosen on validation rows, reported on others
+    ("np.asarray(y_val)", "print((p == y_te).mean())", False),
+])
+def test_a_loop_choosing_on_held_out_labels_is_a_concern_unless_the_reported_score_uses_other_labels(
+        labels, later, flagged):
+    rows = "val" if "val" in labels else "te"
+    finding = heldout.run(_ctx([], SPLIT, LOOP_ON.format(rows=rows, labels=labels), *([later] if later else [])))
+    assert ("The loop in cell 1" in finding.explanation) is flagged, finding.explanation

@@ -242,6 +242,19 @@ for k in range(1, 16, 2):
     error.append(np.mean(knn.predict(X_test) != y_test))
 print("best k", 1 + 2 * int(np.argmin(error)))"""),
          {"heldout": C, "baseline": P}),
+    Case("clean_k_picked_on_validation_by_hand_then_tested", notebook(LOAD, """\
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=0)
+accuracy = {}
+for k in range(1, 16, 2):
+    knn = KNeighborsClassifier(n_neighbors=k).fit(X_train, y_train)
+    accuracy[k] = np.mean(knn.predict(X_val) == y_val.to_numpy())
+best_k = max(accuracy, key=accuracy.get)""", DUMMY_ON_TEST, """\
+model = KNeighborsClassifier(n_neighbors=best_k).fit(X_train, y_train)
+print("test AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": P, "baseline": P}, clean=True),
     Case("clean_hand_written_cross_validation_loop", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold

@@ -1,24 +1,29 @@
 """Features with few distinct values (counts, ratings, one-hot columns): most test rows then equal some training
 row by value, although no training row was ever evaluated. An overlap of fingerprints must not be read as a
-transformer or a search having seen the evaluated rows; the row counts can still show a fit before the split."""
+transformer or a search having seen the evaluated rows, nor as rows copied before the split; the row counts can
+still show a supervised fit before the split."""
 from __future__ import annotations
 
 from corpus import Case, notebook
 from corpus.cases_evaluation import DUMMY_ON_TEST, SPLIT
 from takehome_harness.graders.finding import Status
 
-P, C, F = Status.PASS, Status.CONCERN, Status.FAIL
+P, F = Status.PASS, Status.FAIL
 
-LOAD_FEW_VALUES = """\
+
+def load(features: str) -> str:
+    return f"""\
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 train = pd.read_csv("data/train.csv")
-FEW = ["num_add_ons", "support_tickets_90d", "satisfaction_score"]   # small counts and a 1-5 rating
-X = train[FEW].fillna(0)
+X = train[{features}].fillna(0)
 y = train["churned"]
 print(len(X), "rows,", len(X.drop_duplicates()), "distinct")"""
+
+
+LOAD_FEW_VALUES = load('["num_add_ons", "support_tickets_90d", "satisfaction_score"]')  # small counts, a 1-5 rating
 
 SELECT = """\
 from sklearn.feature_selection import SelectKBest, f_classif
@@ -50,5 +55,10 @@ search = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.01, 0.1, 1.0]},
 search.fit(X_train, y_train)
 best = search.best_estimator_
 print("model AUC", roc_auc_score(y_test, best.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": P, "baseline": P}, clean=True),
+    Case("clean_two_features_few_distinct_rows", notebook(load('["age", "tenure_months"]'), SPLIT, DUMMY_ON_TEST, """\
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+print("model AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
          {"heldout": P, "baseline": P}, clean=True),
 ]
