@@ -70,6 +70,14 @@ _TABLE: list[tuple[str, Removal]] = [
      Removal("read_csv(delim_whitespace= / error_bad_lines=)", "pandas", "2.0-3.0", "sep=r'\\s+' / on_bad_lines=")),
     (_kw("groupby", "axis"), Removal("groupby(axis=...)", "pandas", "3.0", "transpose the frame first")),
     (r"'M' is no longer supported for offsets", Removal("frequency 'M'", "pandas", "3.0", "'ME' (month end)")),
+    (r"XGB\w*\.fit\(\) got an unexpected keyword argument '(early_stopping_rounds|eval_metric|callbacks)'",
+     Removal("XGBClassifier/XGBRegressor.fit(early_stopping_rounds= / eval_metric= / callbacks=)", "xgboost", "2.1",
+             "the same arguments to the constructor, e.g. XGBClassifier(early_stopping_rounds=10)")),
+    (r"LGBM\w*\.fit\(\) got an unexpected keyword argument '(early_stopping_rounds|verbose)'|"
+     r"\btrain\(\) got an unexpected keyword argument '(early_stopping_rounds|verbose_eval)'",
+     Removal("LightGBM fit(early_stopping_rounds= / verbose=) and lightgbm.train(early_stopping_rounds= / "
+             "verbose_eval=)", "LightGBM", "4.0",
+             "callbacks=[lightgbm.early_stopping(10), lightgbm.log_evaluation(0)]")),
     (_kw("boxplot", "labels"), Removal("boxplot(labels=...)", "matplotlib", "3.11", "tick_labels=...")),
     (r"'seaborn[\w-]*' is not a valid package style", Removal("plt.style.use('seaborn...')", "matplotlib", "3.8",
                                                              "'seaborn-v0_8' (or the same name with -v0_8)")),

@@ -73,6 +73,8 @@ class StaticFacts:
     comparisons: list[Site] = field(default_factory=list)
     scores_assigned: dict[str, list[Site]] = field(default_factory=dict)  # `name = <metric call>`, by name
     fitting_loops: list[Site] = field(default_factory=list)  # for/while loops that fit models; options["end"]: last line
+    # boosting fits that stop early on an evaluation set naming held-out rows; args: those held-out names
+    early_stops_on_heldout: list[Site] = field(default_factory=list)
 
     def loops_scoring_heldout(self, *, hand_only: bool = False) -> list[tuple[Site, list[Site]]]:
         """Loops that fit models and score each on held-out labels (the best then picked on those labels)."""
@@ -82,6 +84,17 @@ class StaticFacts:
                       and (m.name == HAND_METRIC or not hand_only)]
             if inside and not self._reported_on_other_labels(loop, inside):
                 found.append((loop, inside))
+        return found
+
+    def early_stops_scored_on_the_same_rows(self) -> list[tuple[Site, Site]]:
+        """(early stop, later held-out score) pairs where the score reads the rows that stopped the rounds
+        (eval_set=[(X_test, y_test)], then mean_absolute_error(y_test, ...))."""
+        found = []
+        for stop in self.early_stops_on_heldout:
+            later = next((m for m in self.heldout_metrics if (m.cell, m.line) > (stop.cell, stop.line)
+                          and _held_out_names(m.args[0]) & set(stop.args)), None)
+            if later is not None:
+                found.append((stop, later))
         return found
 
     def _reported_on_other_labels(self, loop: Site, inside: list[Site]) -> bool:
@@ -220,6 +233,32 @@ def _literal_keywords(node: ast.Call) -> dict[str, Any]:
     return out
 
 
+EARLY_STOPPING_CALLBACK = re.compile(r"(?i)early_?stopping")
+EVAL_SET_KEYWORDS = ("eval_set", "valid_sets", "evals")   # xgboost/lightgbm/catboost fit, lightgbm.train, xgboost.train
+
+
+def _stops_early(node: ast.Call) -> bool:
+    """early_stopping_rounds=..., or callbacks=[lightgbm.early_stopping(...)] / [xgboost.callback.EarlyStopping]."""
+    return any(kw.arg == "early_stopping_rounds"
+               or (kw.arg == "callbacks" and EARLY_STOPPING_CALLBACK.search(ast.unparse(kw.value)))
+               for kw in node.keywords)
+
+
+def _early_stopping_models(cell: ParsedCell) -> set[str]:
+    """Variables built with early stopping set in the constructor (XGBRegressor(early_stopping_rounds=5))."""
+    return {target.id for node in ast.walk(cell.tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and _stops_early(node.value) for target in node.targets if isinstance(target, ast.Name)}
+
+
+def _held_out_eval_names(node: ast.Call, stoppers: set[str]) -> list[str]:
+    """The held-out names in the evaluation set of a fit or train call that stops early, else []."""
+    owner = dotted_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+    if not (_stops_early(node) or owner in stoppers):
+        return []
+    evals = [kw.value for kw in node.keywords if kw.arg in EVAL_SET_KEYWORDS]
+    return sorted({name for value in evals for name in _held_out_names(ast.unparse(value))})
+
+
 def _constructed_classes(cell: ParsedCell) -> dict[str, str]:
     """variable -> class name for `x = SomeClass(...)` assignments in a cell."""
     out = {}
@@ -238,8 +277,10 @@ def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> Stat
         return facts
     cells = parse_code_cells(notebook) if cells is None else cells
     classes: dict[str, str] = {}
+    stoppers: set[str] = set()
     for cell in cells:
         classes.update(_constructed_classes(cell))
+        stoppers |= _early_stopping_models(cell)
         for node in ast.walk(cell.tree):
             if isinstance(node, (ast.For, ast.While)) and not _over_folds(node) and any(
                     isinstance(n, ast.Call) and called_name(n) in ("fit", "fit_predict") for n in ast.walk(node)):
@@ -275,6 +316,8 @@ def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> Stat
             elif name == "score" and len(node.args) >= 2:
                 site.args = [_arg_name(node.args[1]), _arg_name(node.args[0])]
                 facts.metrics.append(site)
+            if name in ("fit", "train") and (held_out := _held_out_eval_names(node, stoppers)):
+                facts.early_stops_on_heldout.append(Site(cell.index, node.lineno, site.code, "early stopping", held_out))
             if name.startswith("Dummy"):
                 facts.dummies.append(site)
             if _constant_prediction(node, name):

@@ -497,6 +497,28 @@ def loop_selection_issues(facts: StaticFacts, *, hand_only: bool) -> list[Issue]
     return issues
 
 
+def early_stop_issues(facts: StaticFacts, a: TraceAnalysis) -> list[Issue]:
+    """Boosting rounds stopped early on held-out rows that a later score is computed on, read from the code where
+    the run traced no early stop in that cell (it stopped before, or the library is not traced): CONCERN."""
+    traced_cells = {stop.cell for stop in a.early_stops}
+    for stop, score in facts.early_stops_scored_on_the_same_rows():
+        if stop.cell in traced_cells:
+            continue
+        return [Issue(
+            status=Status.CONCERN,
+            sentence=(f"Cell {stop.cell} stops the boosting rounds early on an evaluation set of "
+                      f"{', '.join(stop.args)}, and the score in cell {score.cell} is computed on those rows "
+                      f"({score.args[0]}), so the number of rounds was chosen on them and the score is optimistic "
+                      "(read from the code, not confirmed by a run)."),
+            question="Which rows chose the number of boosting rounds, and which rows did the reported score come "
+                     "from?",
+            evidence=[Evidence(source="static", summary="early stopping on held-out rows", cell=stop.cell,
+                               lines=stop.code, data=stop.evidence_data()),
+                      Evidence(source="static", summary=f"{score.name} on {score.args[0]}", cell=score.cell,
+                               lines=score.code, data=score.evidence_data())])]
+    return []
+
+
 def static_issues(facts: StaticFacts, leak_columns: list[str]) -> list[Issue]:
     """Indications from the code alone: at most CONCERN."""
     issues = loop_selection_issues(facts, hand_only=False)
@@ -670,6 +692,7 @@ def run(ctx: GradingContext) -> Finding:
     else:
         issues += static_issues(facts, [] if a.model_fits else leak_columns)
         issues += [i for i in [no_evaluation_issue(ctx, a, facts)] if i is not None]
+    issues += early_stop_issues(facts, a)
     issues += frame_statistics_issues(a, cells) + resampling_issues(a, notebook, cells, traced=traced)
     issues += future_feature_issues(cells, ctx.exercise)
     issues += target_statistics_issues(a, notebook, cells, ctx.exercise, traced=traced)

@@ -266,3 +266,33 @@ def test_a_loop_choosing_on_held_out_labels_is_a_concern_unless_the_reported_sco
     rows = "val" if "val" in labels else "te"
     finding = heldout.run(_ctx([], SPLIT, LOOP_ON.format(rows=rows, labels=labels), *([later] if later else [])))
     assert ("The loop in cell 1" in finding.explanation) is flagged, finding.explanation
+
+
+@pytest.mark.parametrize("cells, flagged", [
+    (["m = XGBRegressor()", "m.fit(X_tr, y_tr, early_stopping_rounds=5, eval_set=[(X_te, y_te)])",
+      "print(mean_absolute_error(y_te, m.predict(X_te)))"], True),
+    (["m = XGBRegressor(early_stopping_rounds=5)", "m.fit(X_tr, y_tr, eval_set=[(X_tr, y_tr), (X_te, y_te)])",
+      "print(mean_absolute_error(y_te, m.predict(X_te)))"], True),
+    (["m = LGBMClassifier()\nm.fit(X_tr, y_tr, eval_set=[(X_te, y_te)], callbacks=[lgb.early_stopping(10)])",
+      "print((m.predict(X_te) == y_te).mean())"], True),
+    (["m = XGBRegressor(early_stopping_rounds=5)", "m.fit(X_tr, y_tr, eval_set=[(X_val, y_val)])",
+      "print(mean_absolute_error(y_te, m.predict(X_te)))"], False),   # stopped on validation rows
+    (["m = XGBRegressor()", "m.fit(X_tr, y_tr, eval_set=[(X_te, y_te)], verbose=False)",
+      "print(mean_absolute_error(y_te, m.predict(X_te)))"], False),   # the curve watched, no stopping
+])
+def test_early_stopping_on_the_rows_of_the_reported_score_is_read_from_the_code(cells, flagged):
+    finding = heldout.run(_ctx([], SPLIT, *cells))
+    assert ("stops the boosting rounds early" in finding.explanation) is flagged, finding.explanation
+    if flagged:
+        assert finding.status is Status.CONCERN and finding.evidence[0].source == "static"
+
+
+def test_an_early_stop_the_run_traced_is_left_to_the_trace():
+    """The trace shows which rows stopped the rounds: here validation rows, whatever the names say."""
+    trace = [fit(1, "e1", "XGBRegressor", rows(0, 80), cell=2, early_stopping=True, eval_rows=[rows(80, 100)]),
+             predict(2, "e1", "XGBRegressor", rows(100, 120), cell=3), metric(3, 2, 4.2, name="mean_absolute_error",
+                                                                                cell=3)]
+    cells = ["m = XGBRegressor(early_stopping_rounds=5)", "m.fit(X_tr, y_tr, eval_set=[(X_te, y_te)])",
+             "print(mean_absolute_error(y_te, m.predict(X_te)))"]
+    finding = heldout.run(_ctx(trace, SPLIT, *cells))
+    assert "boosting rounds" not in finding.explanation, finding.explanation

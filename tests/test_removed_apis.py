@@ -23,6 +23,8 @@ from sklearn.metrics import mean_squared_error
 X = np.random.default_rng(0).random((20, 3)); y = np.arange(20) % 2
 import matplotlib
 matplotlib.use("Agg")
+import lightgbm
+import xgboost
 import matplotlib.pyplot as plt
 """
 
@@ -43,7 +45,20 @@ OLD_CALLS = {
     "boxplot(labels=...)": "plt.boxplot([[1, 2], [3, 4]], labels=['a', 'b'])",
     "plt.style.use('seaborn...')": "plt.style.use('seaborn-whitegrid')",
     "an alias removed from NumPy 2.0 (np.NaN, np.Inf, np.float_, ...)": "np.NaN",
+    "XGBClassifier/XGBRegressor.fit(early_stopping_rounds= / eval_metric= / callbacks=)":
+        "xgboost.XGBRegressor(n_estimators=5).fit(X, y, eval_set=[(X, y)], early_stopping_rounds=3)",
+    "LightGBM fit(early_stopping_rounds= / verbose=) and lightgbm.train(early_stopping_rounds= / verbose_eval=)":
+        "lightgbm.LGBMClassifier(n_estimators=5).fit(X, y, eval_set=[(X, y)], early_stopping_rounds=3)",
 }
+# The same removal reached by other calls the notebooks of that time made.
+OLD_CALLS_TOO = [
+    ("XGBClassifier/XGBRegressor.fit(early_stopping_rounds= / eval_metric= / callbacks=)",
+     "xgboost.XGBClassifier(n_estimators=5).fit(X, y, eval_metric='auc')"),
+    ("LightGBM fit(early_stopping_rounds= / verbose=) and lightgbm.train(early_stopping_rounds= / verbose_eval=)",
+     "lightgbm.LGBMClassifier(n_estimators=5).fit(X, y, verbose=False)"),
+    ("LightGBM fit(early_stopping_rounds= / verbose=) and lightgbm.train(early_stopping_rounds= / verbose_eval=)",
+     "lightgbm.train({'verbose': -1}, lightgbm.Dataset(X, y), 5, verbose_eval=False)"),
+]
 
 
 def _raise(code: str) -> BaseException:
@@ -57,6 +72,13 @@ def _raise(code: str) -> BaseException:
 @pytest.mark.parametrize("call", list(OLD_CALLS))
 def test_each_removed_call_is_recognised_from_the_real_error(call):
     error = _raise(OLD_CALLS[call])
+    removal = removed_api(type(error).__name__, str(error))
+    assert removal is not None and removal.call == call, (type(error).__name__, str(error)[:200])
+
+
+@pytest.mark.parametrize("call, code", OLD_CALLS_TOO)
+def test_other_calls_of_a_removed_api_are_recognised_too(call, code):
+    error = _raise(code)
     removal = removed_api(type(error).__name__, str(error))
     assert removal is not None and removal.call == call, (type(error).__name__, str(error)[:200])
 

@@ -370,3 +370,22 @@ model.fit(X, y)
 print("AUC", roc_auc_score(y, model.predict_proba(X)[:, 1]))"""),
          {"heldout": F}),
 ]
+
+# pattern 11: boosting rounds stopped early on the test rows, in the fit call of xgboost < 2.1, which today's
+# xgboost rejects: the run stops in that cell, so only the code shows it
+CASES += [
+    Case("old_xgboost_early_stopping_on_test_stops_the_run", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from xgboost import XGBClassifier
+model = XGBClassifier(n_estimators=200, max_depth=3)
+model.fit(X_train, y_train, early_stopping_rounds=10, eval_set=[(X_test, y_test)], verbose=False)""", """\
+print("AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": C, "execution": F}, requires=("xgboost",)),
+    Case("clean_xgboost_early_stopping_on_validation_rows", notebook(LOAD, SPLIT, DUMMY_ON_TEST, """\
+from sklearn.model_selection import train_test_split
+from xgboost import XGBClassifier
+X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.2, random_state=0)
+model = XGBClassifier(n_estimators=200, max_depth=3, early_stopping_rounds=10)
+model.fit(X_fit, y_fit, eval_set=[(X_val, y_val)], verbose=False)""", """\
+print("AUC", roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))"""),
+         {"heldout": P, "baseline": P}, requires=("xgboost",), clean=True),
+]
