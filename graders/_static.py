@@ -87,15 +87,15 @@ class StaticFacts:
         return found
 
     def early_stops_scored_on_the_same_rows(self) -> list[tuple[Site, Site]]:
-        """(early stop, later held-out score) pairs where the score reads the rows that stopped the rounds
-        (eval_set=[(X_test, y_test)], then mean_absolute_error(y_test, ...))."""
-        found = []
-        for stop in self.early_stops_on_heldout:
-            later = next((m for m in self.heldout_metrics if (m.cell, m.line) > (stop.cell, stop.line)
-                          and _held_out_names(m.args[0]) & set(stop.args)), None)
-            if later is not None:
-                found.append((stop, later))
-        return found
+        """(early stop, last held-out score) pairs where the notebook's last held-out score, the one it reports,
+        comes after the stop and reads the rows that stopped the rounds (eval_set=[(X_test, y_test)], then
+        mean_absolute_error(y_test, ...)); rounds stopped on validation rows (a fold's, or a validation split's)
+        with the reported score on other rows are how it should be done."""
+        last = max(self.heldout_metrics, key=lambda m: (m.cell, m.line), default=None)
+        if last is None:
+            return []
+        return [(stop, last) for stop in self.early_stops_on_heldout
+                if (last.cell, last.line) > (stop.cell, stop.line) and _held_out_names(last.args[0]) & set(stop.args)]
 
     def _reported_on_other_labels(self, loop: Site, inside: list[Site]) -> bool:
         """A held-out score after the loop on other labels than the loop's (y_test after a loop over y_val): the

@@ -296,3 +296,14 @@ def test_an_early_stop_the_run_traced_is_left_to_the_trace():
              "print(mean_absolute_error(y_te, m.predict(X_te)))"]
     finding = heldout.run(_ctx(trace, SPLIT, *cells))
     assert "boosting rounds" not in finding.explanation, finding.explanation
+
+
+def test_early_stopping_on_validation_rows_scored_there_too_is_fine_when_the_reported_score_is_elsewhere():
+    """Rounds stopped on each fold's validation rows and a threshold read there (an Optuna objective), then the
+    chosen model scored once on the test rows: tuning on validation rows, as it should be."""
+    cells = ["for tr, va in cv.split(X_tr, y_tr):\n    X_val, y_val = X_tr.iloc[va], y_tr.iloc[va]\n"
+             "    m = LGBMClassifier().fit(X_tr.iloc[tr], y_tr.iloc[tr], eval_set=[(X_val, y_val)],"
+             " callbacks=[lgb.early_stopping(50)])\n    p, r, t = precision_recall_curve(y_val, m.predict_proba(X_val))",
+             "print(roc_auc_score(y_te, best.predict_proba(X_te)[:, 1]))"]
+    finding = heldout.run(_ctx([], SPLIT, *cells))
+    assert "boosting rounds" not in finding.explanation, finding.explanation
