@@ -244,12 +244,6 @@ def _stops_early(node: ast.Call) -> bool:
                for kw in node.keywords)
 
 
-def _early_stopping_models(cell: ParsedCell) -> set[str]:
-    """Variables built with early stopping set in the constructor (XGBRegressor(early_stopping_rounds=5))."""
-    return {target.id for node in ast.walk(cell.tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-            and _stops_early(node.value) for target in node.targets if isinstance(target, ast.Name)}
-
-
 def _held_out_eval_names(node: ast.Call, stoppers: set[str]) -> list[str]:
     """The held-out names in the evaluation set of a fit or train call that stops early, else []."""
     owner = dotted_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
@@ -259,15 +253,11 @@ def _held_out_eval_names(node: ast.Call, stoppers: set[str]) -> list[str]:
     return sorted({name for value in evals for name in _held_out_names(ast.unparse(value))})
 
 
-def _constructed_classes(cell: ParsedCell) -> dict[str, str]:
-    """variable -> class name for `x = SomeClass(...)` assignments in a cell."""
-    out = {}
-    for node in ast.walk(cell.tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    out[target.id] = called_name(node.value)
-    return out
+def _constructions(cell: ParsedCell) -> list[tuple[str, ast.Call]]:
+    """(variable, call) for each `x = SomeClass(...)` assignment in a cell."""
+    return [(target.id, node.value) for node in ast.walk(cell.tree)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            for target in node.targets if isinstance(target, ast.Name)]
 
 
 def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> StaticFacts:
@@ -277,10 +267,11 @@ def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> Stat
         return facts
     cells = parse_code_cells(notebook) if cells is None else cells
     classes: dict[str, str] = {}
-    stoppers: set[str] = set()
+    stoppers: set[str] = set()   # models built with early stopping (XGBRegressor(early_stopping_rounds=5))
     for cell in cells:
-        classes.update(_constructed_classes(cell))
-        stoppers |= _early_stopping_models(cell)
+        built = _constructions(cell)
+        classes.update((name, called_name(call)) for name, call in built)
+        stoppers |= {name for name, call in built if _stops_early(call)}
         for node in ast.walk(cell.tree):
             if isinstance(node, (ast.For, ast.While)) and not _over_folds(node) and any(
                     isinstance(n, ast.Call) and called_name(n) in ("fit", "fit_predict") for n in ast.walk(node)):
@@ -317,7 +308,8 @@ def read_static(notebook: Any, *, cells: list[ParsedCell] | None = None) -> Stat
                 site.args = [_arg_name(node.args[1]), _arg_name(node.args[0])]
                 facts.metrics.append(site)
             if name in ("fit", "train") and (held_out := _held_out_eval_names(node, stoppers)):
-                facts.early_stops_on_heldout.append(Site(cell.index, node.lineno, site.code, "early stopping", held_out))
+                facts.early_stops_on_heldout.append(Site(cell.index, node.lineno, site.code, "early stopping",
+                                                         held_out))
             if name.startswith("Dummy"):
                 facts.dummies.append(site)
             if _constant_prediction(node, name):
